@@ -1,0 +1,22 @@
+"""What KubeVirt's domain defaulter sets after conversion (api/defaults.go)."""
+
+from __future__ import annotations
+
+from converter.arch import Arch
+from converter.domain.model import OS, QEMU_NS, Domain, OSType
+
+
+def apply_domain_defaults(domain: Domain, arch: Arch) -> None:
+    if not domain.type:
+        domain.type = "kvm"
+    domain.xmlns_qemu = QEMU_NS
+    if domain.os is None:
+        domain.os = OS()
+    if domain.os.type is None:
+        domain.os.type = OSType()
+    os_type = domain.os.type
+    os_type.os = "hvm"
+    if not os_type.arch:
+        os_type.arch = arch.libvirt_arch
+    if not os_type.machine:
+        os_type.machine = arch.machine

@@ -1,0 +1,250 @@
+"""A small declarative XML model: one dataclass per libvirt element.
+
+Each field says how it maps to XML (attribute, child element, list of children,
+empty flag element, text child, or the element's own text). The declaration
+order of child fields is the order of the emitted children, so element names
+and order live in one place and the same declaration both emits and parses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from lxml import etree
+
+ATTR, CHILD, CHILDREN, FLAG, TEXT_CHILD, TEXT = range(6)
+
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class XMLValueError(ValueError):
+    """A value cannot be represented in XML (control characters)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Why an element exists: the rule that made it and the inputs it read."""
+
+    rule: str = ""
+    fields: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Element:
+    """Base of every model class; `origin` feeds Explain and is never emitted."""
+
+    SPEC: ClassVar[tuple[_FieldSpec, ...]] = ()
+    TAG: ClassVar[str] = ""
+    NS: ClassVar[str | None] = None
+
+    origin: Origin | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldSpec:
+    kind: int
+    attr: str  # python attribute
+    name: str  # XML name
+    cls: type[Element] | None = None
+    ns: str | None = None
+
+
+E = TypeVar("E", bound=Element)
+
+# Attribute and text values: emitted with str(); parsed back as str.
+Value = str | int | None
+
+
+def attr(name: str | None = None) -> Any:
+    return field(default=None, metadata={"xml": (ATTR, name, None)})
+
+
+def child(cls: type[Element], name: str | None = None) -> Any:
+    return field(default=None, metadata={"xml": (CHILD, name, cls)})
+
+
+def children(cls: type[Element], name: str | None = None) -> Any:
+    return field(default_factory=list, metadata={"xml": (CHILDREN, name, cls)})
+
+
+def flag(name: str | None = None) -> Any:
+    """An empty element present when the field is True, e.g. `<readonly/>`."""
+    return field(default=False, metadata={"xml": (FLAG, name, None)})
+
+
+def text_child(name: str | None = None) -> Any:
+    """A child holding only text, e.g. `<serial>ABC</serial>`."""
+    return field(default=None, metadata={"xml": (TEXT_CHILD, name, None)})
+
+
+def text() -> Any:
+    """The element's own character data, e.g. the `1` of `<vcpu>1</vcpu>`."""
+    return field(default=None, metadata={"xml": (TEXT, "", None)})
+
+
+def element(tag: str = "", ns: str | None = None) -> Callable[[type[E]], type[E]]:
+    """Class decorator: make `cls` a keyword-only slotted dataclass and compile its spec."""
+
+    def wrap(cls: type[E]) -> type[E]:
+        made = dataclass(slots=True, kw_only=True)(cls)
+        specs = []
+        for f in dataclasses.fields(made):
+            meta = f.metadata.get("xml")
+            if meta is None:
+                continue
+            kind, name, sub = meta
+            xml_name = name if name is not None else f.name
+            specs.append(_FieldSpec(kind, f.name, xml_name, sub))
+        made.SPEC = tuple(specs)
+        made.TAG = tag
+        made.NS = ns
+        return made
+
+    return wrap
+
+
+# ---------------------------------------------------------------- emitting
+
+
+def _escape_attr(value: object) -> str:
+    s = value if isinstance(value, str) else str(value)
+    if _INVALID_XML_CHARS.search(s):
+        raise XMLValueError(f"value {s!r} contains characters XML cannot carry")
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    if '"' in s:
+        s = s.replace('"', "&quot;")
+    if "\n" in s or "\r" in s or "\t" in s:
+        s = s.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return s
+
+
+def _escape_text(value: object) -> str:
+    s = value if isinstance(value, str) else str(value)
+    if _INVALID_XML_CHARS.search(s):
+        raise XMLValueError(f"value {s!r} contains characters XML cannot carry")
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    return s
+
+
+def _emit(el: Element, tag: str, out: list[str], indent: str) -> None:
+    head = [indent, "<", tag]
+    if el.NS is not None:
+        head.append(f' xmlns="{el.NS}"')
+    body: list[str] = []
+    own_text: str | None = None
+    inner = indent + "  "
+    for spec in el.SPEC:
+        value = getattr(el, spec.attr)
+        kind = spec.kind
+        if kind == ATTR:
+            if value is not None:
+                head.append(f' {spec.name}="{_escape_attr(value)}"')
+        elif kind == CHILD:
+            if value is not None:
+                _emit(value, spec.name, body, inner)
+        elif kind == CHILDREN:
+            for item in value:
+                _emit(item, spec.name, body, inner)
+        elif kind == FLAG:
+            if value:
+                body.append(f"{inner}<{spec.name}/>\n")
+        elif kind == TEXT_CHILD:
+            if value is not None:
+                body.append(f"{inner}<{spec.name}>{_escape_text(value)}</{spec.name}>\n")
+        elif value is not None:  # TEXT
+            own_text = _escape_text(value)
+    out.append("".join(head))
+    if body:
+        out.append(">\n")
+        out.extend(body)
+        out.append(f"{indent}</{tag}>\n")
+    elif own_text is not None:
+        out.append(f">{own_text}</{tag}>\n")
+    else:
+        out.append("/>\n")
+
+
+def to_xml(el: Element, tag: str | None = None) -> str:
+    """Serialise an element (pretty-printed, two-space indent)."""
+    out: list[str] = []
+    _emit(el, tag or el.TAG, out, "")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _local(tag: object) -> str:
+    name = str(tag)
+    return name.rsplit("}", 1)[-1]
+
+
+def _qualified(name: str, nsmap: dict[str, str]) -> str:
+    if ":" in name:
+        prefix, local = name.split(":", 1)
+        uri = nsmap.get(prefix)
+        if uri:
+            return f"{{{uri}}}{local}"
+    return name
+
+
+def from_element(cls: type[E], node: etree._Element) -> E:
+    """Build `cls` from a parsed lxml element; unknown content is ignored."""
+    values: dict[str, Any] = {}
+    nsmap = {k: v for k, v in node.nsmap.items() if k}
+    by_tag: dict[str, list[etree._Element]] = {}
+    for sub in node:
+        if isinstance(sub.tag, str):
+            by_tag.setdefault(sub.tag, []).append(sub)
+            if "}" in sub.tag:
+                by_tag.setdefault(_local(sub.tag), []).append(sub)
+    for spec in cls.SPEC:
+        kind = spec.kind
+        if kind == ATTR:
+            raw = node.get(spec.name)
+            if raw is not None:
+                values[spec.attr] = raw
+        elif kind == TEXT:
+            if node.text is not None and node.text.strip():
+                values[spec.attr] = node.text.strip()
+        else:
+            found = by_tag.get(_qualified(spec.name, nsmap)) or by_tag.get(spec.name, [])
+            if kind == CHILD and found:
+                assert spec.cls is not None
+                values[spec.attr] = from_element(spec.cls, found[0])
+            elif kind == CHILDREN:
+                assert spec.cls is not None
+                values[spec.attr] = [from_element(spec.cls, n) for n in found]
+            elif kind == FLAG and found:
+                values[spec.attr] = True
+            elif kind == TEXT_CHILD and found:
+                values[spec.attr] = (found[0].text or "").strip()
+    return cls(**values)
+
+
+def iter_children(el: Element) -> Iterator[tuple[str, Element]]:
+    """Yield (xml name, element) for every child element, in emission order."""
+    for spec in el.SPEC:
+        if spec.kind == CHILD:
+            value = getattr(el, spec.attr)
+            if value is not None:
+                yield spec.name, value
+        elif spec.kind == CHILDREN:
+            for item in getattr(el, spec.attr):
+                yield spec.name, item

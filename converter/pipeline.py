@@ -1,0 +1,135 @@
+"""The conversion pipeline: VMI defaults, the ordered configurators, domain defaults.
+
+This is the only place that knows the order. Later steps may overwrite or
+read what earlier ones wrote, exactly as KubeVirt's DomainBuilder runs them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from converter import hypervisor, metadata
+from converter.compute import (
+    balloon,
+    channels,
+    clock,
+    console,
+    controllers,
+    cpu,
+    features,
+    firmware,
+    graphics,
+    host_devices,
+    inputs,
+    iommufd,
+    iothreads,
+    launch_security,
+    memory,
+    memory_backing,
+    panic,
+    qemu_cmd,
+    reboot_policy,
+    rng,
+    sound,
+    sysinfo,
+    tpm,
+    usb_redir,
+    vsock,
+    watchdog,
+)
+from converter.context import Context, context_from_dict
+from converter.defaults import apply_vmi_defaults
+from converter.domain.defaults import apply_domain_defaults
+from converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
+from converter.domain.xmlmodel import Element, Origin, iter_children, to_xml
+from converter.network import interfaces
+from converter.storage import disks, virtiofs
+from converter.vmi import JSON
+
+Configure = Callable[[JSON, Domain, Context], None]
+
+STEPS: tuple[tuple[str, Configure], ...] = (
+    ("metadata", metadata.configure),
+    ("network.interfaces", interfaces.configure),
+    ("compute.tpm", tpm.configure),
+    ("compute.vsock", vsock.configure),
+    ("compute.launch_security", launch_security.configure),
+    ("compute.channels", channels.configure),
+    ("compute.clock", clock.configure),
+    ("compute.rng", rng.configure),
+    ("compute.inputs", inputs.configure),
+    ("compute.balloon", balloon.configure),
+    ("compute.graphics", graphics.configure),
+    ("compute.sound", sound.configure),
+    ("compute.host_devices", host_devices.configure),
+    ("compute.watchdog", watchdog.configure),
+    ("compute.console", console.configure),
+    ("compute.panic", panic.configure),
+    ("compute.features", features.configure),
+    ("compute.sysinfo", sysinfo.configure),
+    ("compute.firmware", firmware.configure),
+    ("storage.virtiofs", virtiofs.configure),
+    ("storage.disks", disks.configure),
+    ("compute.usb_redir", usb_redir.configure),
+    ("compute.controllers", controllers.configure),
+    ("compute.qemu_cmd", qemu_cmd.configure),
+    ("compute.cpu", cpu.configure),
+    ("compute.iothreads", iothreads.configure),
+    ("compute.memory", memory.configure),
+    ("compute.memory_backing", memory_backing.configure),
+    ("compute.reboot_policy", reboot_policy.configure),
+    ("compute.iommufd", iommufd.configure),
+    ("hypervisor", hypervisor.configure),
+)
+
+
+@dataclass(slots=True)
+class Conversion:
+    domain: Domain
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def xml(self) -> str:
+        return to_xml(self.domain)
+
+
+def new_domain() -> Domain:
+    """The empty domain KubeVirt starts from (its non-pointer members exist)."""
+    return Domain(
+        os=OS(),
+        devices=Devices(),
+        metadata=Metadata(kubevirt=KubeVirtMetadata(uid="")),
+        cpu=CPU(),
+    )
+
+
+def convert(vmi: JSON, context: JSON | Context | None = None, *, explain: bool = False) -> Conversion:
+    """Convert a VMI (Kubernetes JSON) with its context into a libvirt domain.
+
+    The caller's VMI is not modified. Raises ConversionError for a VMI or
+    context that cannot be converted.
+    """
+    ctx = context if isinstance(context, Context) else context_from_dict(context)
+    vmi = copy.deepcopy(vmi)
+    apply_vmi_defaults(vmi, ctx.arch.name)
+    domain = new_domain()
+    for rule, step in STEPS:
+        step(vmi, domain, ctx)
+        if explain:
+            _claim(domain, rule)
+    apply_domain_defaults(domain, ctx.arch)
+    if explain:
+        _claim(domain, "domain.defaults")
+    return Conversion(domain)
+
+
+def _claim(element: Element, rule: str) -> None:
+    """Attribute every element no earlier step claimed to `rule`."""
+    for _, sub in iter_children(element):
+        if sub.origin is None:
+            sub.origin = Origin(rule=rule)
+        elif not sub.origin.rule:
+            sub.origin = Origin(rule, sub.origin.fields, sub.origin.facts, sub.origin.note)
+        _claim(sub, rule)
