@@ -1,0 +1,70 @@
+"""Turning what callers send (RPC messages, JSON/YAML documents) into converter input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from converter.errors import ConversionError
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+
+class _PlainYAMLLoader(yaml.SafeLoader):
+    """Safe YAML without anchors/aliases: no Kubernetes object needs them, and
+    alias chains are how "billion laughs" documents blow up memory."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_document(data: bytes | str, field: str) -> Any:
+    """Parse one JSON or YAML document (JSON first: it is what Go launchers send)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ConversionError(field, f"document larger than {MAX_DOCUMENT_BYTES} bytes")
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=_PlainYAMLLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as err:
+        raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+
+
+def split_request(document: Any, field: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A document is either a VMI or a whole ConvertRequest `{"vmi": ..., "context": ...}`."""
+    if not isinstance(document, dict):
+        raise ConversionError(field, "expected a JSON/YAML object (a VMI or a ConvertRequest)")
+    if "vmi" in document or "vmiJson" in document:
+        vmi = document.get("vmi")
+        if vmi is None:
+            vmi = load_document(document["vmiJson"], f"{field}.vmiJson")
+        context = document.get("context") or {}
+    else:
+        vmi, context = document, {}
+    return check_vmi(vmi, field), check_context(context, f"{field}.context" if field else "context")
+
+
+def check_vmi(vmi: Any, field: str) -> dict[str, Any]:
+    if not isinstance(vmi, dict):
+        raise ConversionError(field or "vmi", "expected a VirtualMachineInstance object")
+    kind = vmi.get("kind")
+    if kind not in (None, "VirtualMachineInstance"):
+        raise ConversionError(f"{field}.kind" if field else "kind",
+                              f"expected VirtualMachineInstance, got {kind!r}")
+    if not isinstance(vmi.get("metadata", {}), dict) or not isinstance(vmi.get("spec", {}), dict):
+        raise ConversionError(field or "vmi", "metadata and spec must be objects")
+    return vmi
+
+
+def check_context(context: Any, field: str) -> dict[str, Any]:
+    if not isinstance(context, dict):
+        raise ConversionError(field, "expected a ConverterContext object")
+    return context

@@ -1,0 +1,86 @@
+"""The Converter gRPC service: decode, call the converter, map errors to status codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from converter.errors import ConversionError
+from converter.pipeline import convert
+from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
+from server.protodict import message_to_dict
+from server.requests import check_context, check_vmi, load_document
+
+log = logging.getLogger("vmi_converter.service")
+
+ConvertLike = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest
+
+
+def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The VMI and context dicts of a Convert or ConvertStream request."""
+    source = request.WhichOneof("source")
+    if source == "vmi":
+        vmi = message_to_dict(request.vmi)
+    elif source == "vmi_json":
+        vmi = load_document(request.vmi_json, "vmiJson")
+    else:
+        raise ConversionError("vmi", "a VirtualMachineInstance is required (set vmi or vmiJson)")
+    context = message_to_dict(request.context) if request.HasField("context") else {}
+    return check_vmi(vmi, "vmi"), check_context(context, "context")
+
+
+def run(request: ConvertLike) -> tuple[str, list[str]]:
+    vmi, context = decode(request)
+    result = convert(vmi, context)
+    return result.xml, result.warnings
+
+
+def invalid_argument(err: ConversionError) -> status_pb2.Status:
+    """INVALID_ARGUMENT carrying a google.rpc.BadRequest that names the field."""
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.BadRequest(field_violations=[
+        error_details_pb2.BadRequest.FieldViolation(field=err.field, description=err.message),
+    ]))
+    return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(err), details=[detail])
+
+
+def internal_error(request_id: str) -> status_pb2.Status:
+    log.exception("conversion of %r failed unexpectedly", request_id)
+    return status_pb2.Status(code=code_pb2.INTERNAL, message="internal error while converting; see server log")
+
+
+def failure_status(err: Exception, request_id: str) -> status_pb2.Status:
+    if isinstance(err, ConversionError):
+        return invalid_argument(err)
+    return internal_error(request_id)
+
+
+class ConverterService(service_pb2_grpc.ConverterServicer):
+    def Convert(self, request: service_pb2.ConvertRequest, context: grpc.ServicerContext) -> Any:
+        try:
+            xml, warnings = run(request)
+        except Exception as err:  # noqa: BLE001 - every failure becomes a status
+            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
+        return service_pb2.ConvertResponse(id=request.id, domain_xml=xml, warnings=warnings)
+
+    def ConvertStream(self, requests: Iterator[service_pb2.ConvertStreamRequest],
+                      context: grpc.ServicerContext) -> Iterator[service_pb2.ConvertStreamResponse]:
+        for request in requests:
+            try:
+                xml, warnings = run(request)
+            except Exception as err:  # noqa: BLE001 - one bad item never ends the stream
+                yield service_pb2.ConvertStreamResponse(id=request.id, error=failure_status(err, request.id))
+            else:
+                yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)
+
+    def MigratableXML(self, request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "MigratableXML is not implemented yet")
+
+    def HotplugDisk(self, request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "HotplugDisk is not implemented yet")

@@ -1,0 +1,86 @@
+"""Checks every emitted domain against libvirt itself.
+
+Two real components: libvirt's RelaxNG schema (what `virt-xml-validate`
+uses) and libvirt's own parser (the `test:///default` driver: define, dump,
+undefine). Comparing two domains after libvirt parsed both ignores what
+libvirt treats as equal (element order, `<x></x>` vs `<x/>`, defaults it
+fills in), which is the rule the expected KubeVirt outputs are held to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from pathlib import Path
+
+from lxml import etree
+
+SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+try:
+    import libvirt
+except ImportError:  # pragma: no cover - CI installs it
+    libvirt = None
+
+
+@functools.cache
+def _schema() -> etree.RelaxNG:
+    return etree.RelaxNG(etree.parse(str(SCHEMA)))
+
+
+@functools.cache
+def _connection():  # type: ignore[no-untyped-def]
+    assert libvirt is not None, "libvirt-python is required (pip install libvirt-python)"
+    libvirt.registerErrorHandler(lambda *_: None, None)
+    return libvirt.open("test:///default")
+
+
+def schema_errors(xml: str) -> list[str]:
+    """libvirt's RelaxNG verdict: an empty list when the domain is valid."""
+    schema = _schema()
+    if schema.validate(etree.fromstring(xml.encode())):
+        return []
+    return [str(e) for e in schema.error_log]
+
+
+def libvirt_parse(xml: str) -> str:
+    """The domain as libvirt reads it back (inactive definition)."""
+    conn = _connection()
+    dom = conn.defineXML(xml)
+    try:
+        return str(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    finally:
+        dom.undefine()
+
+
+def qemu_args(xml: str) -> list[str]:
+    """`<qemu:commandline>` arguments, which the test driver does not keep."""
+    root = etree.fromstring(xml.encode())
+    return [a.get("value", "") for a in root.iter(f"{{{QEMU_NS}}}arg")]
+
+
+def fix_kubevirt_output(xml: str) -> str:
+    """KubeVirt's output minus what libvirt's schema rejects (we leave those out).
+
+    - empty `<bios>`, `<baseBoard>`, `<chassis>` in `<sysinfo>`;
+    - a `name` attribute on a block disk's `<source dev=...>`.
+    """
+    root = etree.fromstring(xml.encode())
+    for section in root.xpath("/domain/sysinfo/bios|/domain/sysinfo/baseBoard|/domain/sysinfo/chassis"):
+        if len(section) == 0:
+            section.getparent().remove(section)
+    for source in root.xpath("//disk/source[@dev][@name]"):
+        del source.attrib["name"]
+    return etree.tostring(root, encoding="unicode")
+
+
+def assert_same_domain(ours: str, kubevirt: str) -> None:
+    """Fail with a diff unless both domains are equal once libvirt parsed them."""
+    assert not schema_errors(ours), f"not valid under libvirt's schema: {schema_errors(ours)[:3]}\n{ours}"
+    expected = fix_kubevirt_output(kubevirt)
+    assert qemu_args(ours) == qemu_args(expected)
+    got, want = libvirt_parse(ours), libvirt_parse(expected)
+    if got != want:
+        diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), "kubevirt", "ours", lineterm=""))
+        raise AssertionError(f"domains differ after libvirt parsed both:\n{diff}")

@@ -1,0 +1,60 @@
+"""`vmi-converter convert`: one file to stdout, many files to a directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import EXPECTED_DIR, expected_xml, load_request
+from libvirt_check import assert_same_domain
+
+from server.cli import main
+
+
+def test_one_request_file_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(EXPECTED_DIR / "golden-amd64.json")]) == 0
+    assert_same_domain(capsys.readouterr().out, expected_xml("golden-amd64"))
+
+
+def test_yaml_vmi_with_separate_context(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = load_request("vmi-fedora")
+    vmi = tmp_path / "fedora.yaml"
+    vmi.write_text(yaml.safe_dump(request["vmi"]))
+    context = tmp_path / "context.json"
+    context.write_text(json.dumps(request["context"]))
+    assert main(["convert", "--context", str(context), str(vmi)]) == 0
+    assert_same_domain(capsys.readouterr().out, expected_xml("vmi-fedora"))
+
+
+def test_rejected_file_exits_1_with_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"vmi": {"kind": "Pod"}}))
+    assert main(["convert", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{bad}: vmi.kind: expected VirtualMachineInstance, got 'Pod'\n"
+
+
+def test_batch_writes_xml_and_err_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("spec: [unclosed")
+    files = [str(EXPECTED_DIR / f"{n}.json") for n in ("golden-amd64", "golden-s390x")] + [str(bad)]
+    assert main(["convert", "--out-dir", str(out), *files]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["broken.err", "golden-amd64.xml", "golden-s390x.xml"]
+    assert (out / "broken.err").read_text().startswith("neither JSON nor YAML")
+    for name in ("golden-amd64", "golden-s390x"):
+        assert_same_domain((out / f"{name}.xml").read_text(), expected_xml(name))
+
+
+def test_batch_of_good_files_exits_0(tmp_path: Path) -> None:
+    files = [str(EXPECTED_DIR / f"{n}.json") for n in ("golden-arm64", "vmi-fedora")]
+    assert main(["convert", "--out-dir", str(tmp_path), *files]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["golden-arm64.xml", "vmi-fedora.xml"]
+
+
+def test_several_files_need_out_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "a.json", "b.json"]) == 2
+    assert "--out-dir" in capsys.readouterr().err
