@@ -10,6 +10,7 @@ KubeVirt's example manifests as admitted, converted by KubeVirt at d923fdb8.
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 from conftest import expected_xml, fixture_names, load_request
 from libvirt_check import assert_same_domain
 
@@ -26,11 +27,23 @@ GOLDEN = {
 }
 
 
+def _without_acpi(xml: str) -> str:
+    root = etree.fromstring(xml.encode())
+    for acpi in root.xpath("/domain/features/acpi"):
+        acpi.getparent().remove(acpi)
+    return etree.tostring(root, encoding="unicode")
+
+
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_domain(name: str) -> None:
     request = load_request(name)
     domain = convert(request["vmi"], request["context"]).xml
-    assert_same_domain(domain, expected_xml(GOLDEN[name]))
+    expected = expected_xml(GOLDEN[name])
+    if name == "golden-s390x-raw":
+        # KubeVirt's admission webhook turns ACPI off on s390x unless the VMI asks for it;
+        # converter_test.go defaults its VMI without that step, so its golden keeps <acpi/>.
+        expected = _without_acpi(expected)
+    assert_same_domain(domain, expected)
 
 
 EXAMPLES = [n for n in fixture_names() if not n.startswith("golden-")]
