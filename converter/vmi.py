@@ -54,7 +54,7 @@ def status(vmi: JSON) -> JSON:
     return obj(vmi.get("status"))
 
 
-def annotations(vmi: JSON) -> dict[str, str]:
+def vmi_annotations(vmi: JSON) -> dict[str, str]:
     return obj(metadata(vmi).get("annotations"))
 
 
@@ -71,7 +71,7 @@ def uid(vmi: JSON) -> str:
 
 
 def volumes_by_name(vmi: JSON) -> dict[str, JSON]:
-    return {v.get("name"): v for v in items(spec(vmi).get("volumes")) if isinstance(v, dict)}
+    return {str(v.get("name")): v for v in items(spec(vmi).get("volumes")) if isinstance(v, dict)}
 
 
 def is_true(value: Any) -> bool:

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from lxml import etree
 
@@ -88,6 +88,7 @@ def text() -> Any:
     return field(default=None, metadata={"xml": (TEXT, "", None)})
 
 
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
 def element(tag: str = "", ns: str | None = None) -> Callable[[type[E]], type[E]]:
     """Class decorator: make `cls` a keyword-only slotted dataclass and compile its spec."""
 

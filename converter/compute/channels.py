@@ -1,0 +1,26 @@
+"""Virtio-serial channels (KubeVirt compute/channels.go): guest agent and downward metrics."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
+from converter.context import Context
+from converter.domain.model import Channel, ChannelSource, ChannelTarget, Domain
+from converter.vmi import JSON, devices
+
+GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0"
+DOWNWARD_METRICS_CHANNEL = "org.github.vhostmd.1"
+DOWNWARD_METRICS_SOCKET = f"{VIRT_PRIVATE_DIR}/downwardmetrics-channel/downwardmetrics.sock"
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    channels = devices_of(domain).channels
+    # No source: libvirt picks the guest agent socket path itself.
+    channels.append(Channel(type="unix", target=ChannelTarget(name=GUEST_AGENT_CHANNEL, type="virtio")))
+    if isinstance(devices(vmi).get("downwardMetrics"), dict):
+        channels.append(
+            Channel(
+                type="unix",
+                source=ChannelSource(mode="bind", path=DOWNWARD_METRICS_SOCKET),
+                target=ChannelTarget(type="virtio", name=DOWNWARD_METRICS_CHANNEL),
+            )
+        )

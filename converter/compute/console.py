@@ -1,0 +1,34 @@
+"""Serial console (KubeVirt compute/console.go): a unix-socket serial port and its pty console."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
+from converter.context import Context
+from converter.domain.model import (
+    Console,
+    ConsoleTarget,
+    Domain,
+    Serial,
+    SerialLog,
+    SerialSource,
+    SerialTarget,
+)
+from converter.vmi import JSON, devices, uid
+
+_PORT = 0
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    if devices(vmi).get("autoattachSerialConsole") is False:
+        return
+    dom_devices = devices_of(domain)
+    dom_devices.consoles = [Console(type="pty", target=ConsoleTarget(type="serial", port=_PORT))]
+    socket = f"{VIRT_PRIVATE_DIR}/{uid(vmi)}/virt-serial{_PORT}"
+    dom_devices.serials = [
+        Serial(
+            type="unix",
+            target=SerialTarget(port=_PORT),
+            source=SerialSource(mode="bind", path=socket),
+            log=SerialLog(file=f"{socket}-log", append="on") if ctx.serial_console_log else None,
+        )
+    ]

@@ -1,0 +1,16 @@
+"""Reboot policy (KubeVirt compute/reboot_policy.go): <on_reboot>."""
+
+from __future__ import annotations
+
+from converter.context import Context
+from converter.domain.model import Domain
+from converter.vmi import JSON, domain_spec
+
+# Without a policy libvirt's default applies: the guest reboots silently.
+_ON_REBOOT = {"Terminate": "destroy", "Reboot": "restart"}
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    policy = domain_spec(vmi).get("rebootPolicy")
+    if isinstance(policy, str) and policy in _ON_REBOOT:
+        domain.on_reboot = _ON_REBOOT[policy]

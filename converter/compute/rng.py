@@ -1,0 +1,20 @@
+"""Virtio RNG (KubeVirt compute/rng.go): entropy from the host's /dev/urandom."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import devices_of, launch_security_iommu
+from converter.context import Context
+from converter.domain.model import Domain, Rng, RngBackend, RngDriver
+from converter.virtio import virtio_model
+from converter.vmi import JSON, devices
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    if not isinstance(devices(vmi).get("rng"), dict):
+        return
+    iommu = launch_security_iommu(ctx)
+    devices_of(domain).rng = Rng(
+        model=virtio_model(vmi, ctx),
+        backend=RngBackend(model="random", source="/dev/urandom"),
+        driver=RngDriver(iommu=iommu) if iommu else None,
+    )

@@ -1,0 +1,21 @@
+"""Sound card (KubeVirt compute/sound.go): ich9 unless ac97 is asked for."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import devices_of, user_alias
+from converter.context import Context
+from converter.domain.model import Domain, SoundCard
+from converter.errors import ConversionError
+from converter.vmi import JSON, devices
+
+_MODELS = ("ich9", "ac97")
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    sound = devices(vmi).get("sound")
+    if not isinstance(sound, dict):
+        return
+    model = sound.get("model") or "ich9"
+    if model not in _MODELS:
+        raise ConversionError("spec.domain.devices.sound.model", f"invalid model: {model}")
+    devices_of(domain).sounds = [SoundCard(model=model, alias=user_alias(sound.get("name")))]

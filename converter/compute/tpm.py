@@ -1,0 +1,27 @@
+"""TPM device (KubeVirt compute/tpm.go): an emulated TPM 2.0, persistent on request."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import devices_of
+from converter.context import Context
+from converter.domain.model import TPM, Domain, TPMBackend
+from converter.vmi import JSON, devices
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    tpm = devices(vmi).get("tpm")
+    if not isinstance(tpm, dict) or tpm.get("enabled") is False:
+        # A `tpm` entry means a TPM unless it is explicitly disabled.
+        return
+    persistent = tpm.get("persistent") is True
+    # A persistent TPM also switches to tpm-crb, the model KubeVirt prefers going forward.
+    devices_of(domain).tpms = [
+        TPM(
+            model="tpm-crb" if persistent else "tpm-tis",
+            backend=TPMBackend(
+                type="emulator",
+                version="2.0",
+                persistent_state="yes" if persistent else None,
+            ),
+        )
+    ]

@@ -1,0 +1,26 @@
+"""USB redirection (KubeVirt compute/usb_redir.go): client passthrough over unix sockets."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
+from converter.context import Context
+from converter.domain.model import Domain, RedirectedDevice, RedirectedDeviceSource
+from converter.vmi import JSON, devices, uid
+
+# The API takes no count: every VMI with clientPassthrough gets the maximum.
+MAX_CLIENT_PASSTHROUGH_DEVICES = 4
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    if not isinstance(devices(vmi).get("clientPassthrough"), dict):
+        return
+    devices_of(domain).redirdevs = [
+        RedirectedDevice(
+            type="unix",
+            bus="usb",
+            source=RedirectedDeviceSource(
+                mode="bind", path=f"{VIRT_PRIVATE_DIR}/{uid(vmi)}/virt-usbredir-{index}"
+            ),
+        )
+        for index in range(MAX_CLIENT_PASSTHROUGH_DEVICES)
+    ]

@@ -1,0 +1,28 @@
+"""VSOCK device (KubeVirt compute/vsock.go): the CID virt-controller allocated."""
+
+from __future__ import annotations
+
+from converter.compute.device_common import devices_of
+from converter.context import Context
+from converter.domain.model import CID, VSOCK, Domain
+from converter.errors import ConversionError
+from converter.vmi import JSON, status
+
+# In a "local" vsock network namespace every guest can use the same well-known CID.
+LOCAL_CID = 3
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    allocated = status(vmi).get("VSOCKCID")
+    if allocated is None:
+        return
+    if isinstance(allocated, bool) or not isinstance(allocated, int) or not 0 <= allocated < 2**32:
+        raise ConversionError(
+            "status.VSOCKCID", f"invalid VSOCK CID {allocated!r}: expected an unsigned 32-bit integer"
+        )
+    cid = LOCAL_CID if ctx.vsock_namespace_mode == "local" else allocated
+    # vhost-vsock-pci only works with virtio 1.0, hence always non-transitional.
+    devices_of(domain).vsock = VSOCK(
+        model="virtio-non-transitional",
+        cid=CID(auto="no", address=cid or None),
+    )

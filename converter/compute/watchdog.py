@@ -1,0 +1,33 @@
+"""Watchdog device (KubeVirt compute/watchdog.go): i6300esb on amd64, diag288 on s390x."""
+
+from __future__ import annotations
+
+from converter.arch import AMD64, ARM64, S390X
+from converter.compute.device_common import devices_of, user_alias
+from converter.context import Context
+from converter.domain.model import Domain, Watchdog
+from converter.errors import ConversionError
+from converter.vmi import JSON, devices
+
+_FIELD = "spec.domain.devices.watchdog"
+# The watchdog model each arch supports, keyed by its VMI field name.
+_ARCH_MODEL = {AMD64: "i6300esb", S390X: "diag288"}
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    watchdog = devices(vmi).get("watchdog")
+    if not isinstance(watchdog, dict):
+        return
+    if ctx.arch.name == ARM64:
+        raise ConversionError(_FIELD, "watchdog is not supported on architecture ARM64")
+    model = _ARCH_MODEL[ctx.arch.name]
+    device = watchdog.get(model)
+    if not isinstance(device, dict):
+        name = watchdog.get("name") or ""
+        raise ConversionError(
+            f"{_FIELD}.{model}", f"watchdog {name} can't be mapped, no watchdog type specified"
+        )
+    devices_of(domain).watchdogs.append(
+        # KubeVirt always writes the action attribute, even when it is empty.
+        Watchdog(model=model, action=str(device.get("action") or ""), alias=user_alias(watchdog.get("name")))
+    )

@@ -1,0 +1,41 @@
+"""Reboot policy configurator: ported from KubeVirt compute/reboot_policy_test.go."""
+
+from __future__ import annotations
+
+import pytest
+
+from converter.compute import reboot_policy
+from converter.context import Context
+from converter.domain.xmlmodel import to_xml
+from converter.pipeline import new_domain
+from converter.vmi import JSON
+
+
+def _on_reboot(vmi: JSON) -> object:
+    domain = new_domain()
+    reboot_policy.configure(vmi, domain, Context())
+    return domain.on_reboot
+
+
+# KubeVirt: compute/reboot_policy_test.go "Should not set OnReboot when RebootPolicy is unspecified in VMI"
+def test_no_policy() -> None:
+    assert _on_reboot({"spec": {"domain": {}}}) is None
+
+
+# KubeVirt: compute/reboot_policy_test.go DescribeTable
+# "Should set OnReboot when RebootPolicy is specified in VMI"
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param("Terminate", "destroy", id="Terminate policy maps to destroy"),
+        pytest.param("Reboot", "restart", id="Reboot policy maps to restart"),
+    ],
+)
+def test_policy(policy: str, expected: str) -> None:
+    assert _on_reboot({"spec": {"domain": {"rebootPolicy": policy}}}) == expected
+
+
+def test_policy_in_domain_xml() -> None:
+    domain = new_domain()
+    reboot_policy.configure({"spec": {"domain": {"rebootPolicy": "Terminate"}}}, domain, Context())
+    assert "  <on_reboot>destroy</on_reboot>\n" in to_xml(domain)
