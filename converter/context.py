@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converter.arch import ARCHES, AMD64, Arch
+from converter.arch import AMD64, ARCHES, Arch
 from converter.errors import ConversionError
 
 JSON = dict[str, Any]
@@ -92,9 +92,14 @@ class Context:
     launcher_log_verbosity: int = 0
     usb_resources: list[str] = field(default_factory=list)
     available_emulators: list[str] | None = None
+    # Per volume: {"logical", "physical", "discardGranularity"} of a block device, or {"fsBlockSize"}.
     block_io: dict[str, JSON] = field(default_factory=dict)
     pci_numa_nodes: dict[str, int] = field(default_factory=dict)
     numa_node_cpus: dict[str, list[int]] = field(default_factory=dict)
+    # Host-device facts (device-plugin env values, network-info, DRA attributes); None = not supplied.
+    resource_addresses: dict[str, str] | None = None
+    network_info: Any = None
+    dra_devices: dict[str, Any] | None = None
     disk_facts: dict[str, DiskFacts] = field(default_factory=dict)
     paths: Paths = field(default_factory=Paths)
     raw: JSON = field(default_factory=dict)
@@ -140,6 +145,9 @@ _SIMPLE = {
     "blockIO": "block_io",
     "pciNumaNodes": "pci_numa_nodes",
     "numaNodeCpus": "numa_node_cpus",
+    "resourceAddresses": "resource_addresses",
+    "networkInfo": "network_info",
+    "draDevices": "dra_devices",
 }
 
 
@@ -174,8 +182,10 @@ def context_from_dict(data: JSON | None) -> Context:
             preallocated=facts.get("preallocated"),
         )
     paths = data.get("paths") or {}
-    ctx.paths = Paths(**{
-        attr: paths.get(key) or default
-        for (key, default), attr in zip(DEFAULT_PATHS.items(), Paths.__slots__, strict=True)
-    })
+    ctx.paths = Paths(
+        **{
+            attr: paths.get(key) or default
+            for (key, default), attr in zip(DEFAULT_PATHS.items(), Paths.__slots__, strict=True)
+        }
+    )
     return ctx

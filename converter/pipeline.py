@@ -10,7 +10,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from converter import hypervisor, metadata
+from converter import hypervisor, metadata, pci_placement
 from converter.compute import (
     balloon,
     channels,
@@ -46,6 +46,7 @@ from converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, M
 from converter.domain.xmlmodel import Element, Origin, iter_children, to_xml
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
+from converter.storage.host_io import apply_host_io
 from converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
@@ -119,10 +120,15 @@ def convert(vmi: JSON, context: JSON | Context | None = None, *, explain: bool =
         step(vmi, domain, ctx)
         if explain:
             _claim(domain, rule)
+    # KubeVirt's order after the builder: dedicated-CPU adjustments, then PCI placement.
+    warnings = pci_placement.place_pci_devices(vmi, domain, ctx)
+    if explain:
+        _claim(domain, "pci_placement")
+    apply_host_io(domain, ctx, vmi)
     apply_domain_defaults(domain, ctx.arch)
     if explain:
         _claim(domain, "domain.defaults")
-    return Conversion(domain)
+    return Conversion(domain, warnings)
 
 
 def _claim(element: Element, rule: str) -> None:

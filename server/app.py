@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
 from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
+
 from server.service import ConverterService
 
 log = logging.getLogger("vmi_converter.server")
@@ -67,7 +67,7 @@ def start(addresses: list[str], max_workers: int = 8, unix_socket_mode: int = 0o
 
 
 def _socket_path(address: str) -> str:
-    path = address[len("unix:"):]
+    path = address[len("unix:") :]
     return path[2:] if path.startswith("//") else path
 
 

@@ -22,8 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--listen", action="append", metavar="ADDR",
-                       help=f"host:port or unix:/path; repeatable (default {DEFAULT_LISTEN})")
+    serve.add_argument(
+        "--listen",
+        action="append",
+        metavar="ADDR",
+        help=f"host:port or unix:/path; repeatable (default {DEFAULT_LISTEN})",
+    )
     serve.add_argument("--grace", type=float, default=10.0, help="seconds to drain calls on SIGTERM")
     serve.add_argument("--threads", type=int, default=8, help="RPC worker threads")
     serve.add_argument("--log-level", default="INFO")

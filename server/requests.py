@@ -33,7 +33,7 @@ def load_document(data: bytes | str, field: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.load(text, Loader=_PlainYAMLLoader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_PlainYAMLLoader)
     except yaml.YAMLError as err:
         raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
 
@@ -57,8 +57,7 @@ def check_vmi(vmi: Any, field: str) -> dict[str, Any]:
         raise ConversionError(field or "vmi", "expected a VirtualMachineInstance object")
     kind = vmi.get("kind")
     if kind not in (None, "VirtualMachineInstance"):
-        raise ConversionError(f"{field}.kind" if field else "kind",
-                              f"expected VirtualMachineInstance, got {kind!r}")
+        raise ConversionError(f"{field}.kind" if field else "kind", f"expected VirtualMachineInstance, got {kind!r}")
     if not isinstance(vmi.get("metadata", {}), dict) or not isinstance(vmi.get("spec", {}), dict):
         raise ConversionError(field or "vmi", "metadata and spec must be objects")
     return vmi

@@ -10,10 +10,10 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 
 from converter.errors import ConversionError
 from converter.pipeline import convert
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server.protodict import message_to_dict
 from server.requests import check_context, check_vmi, load_document
 
@@ -44,9 +44,13 @@ def run(request: ConvertLike) -> tuple[str, list[str]]:
 def invalid_argument(err: ConversionError) -> status_pb2.Status:
     """INVALID_ARGUMENT carrying a google.rpc.BadRequest that names the field."""
     detail = any_pb2.Any()
-    detail.Pack(error_details_pb2.BadRequest(field_violations=[
-        error_details_pb2.BadRequest.FieldViolation(field=err.field, description=err.message),
-    ]))
+    detail.Pack(
+        error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=err.field, description=err.message),
+            ]
+        )
+    )
     return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(err), details=[detail])
 
 
@@ -65,16 +69,17 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
     def Convert(self, request: service_pb2.ConvertRequest, context: grpc.ServicerContext) -> Any:
         try:
             xml, warnings = run(request)
-        except Exception as err:  # noqa: BLE001 - every failure becomes a status
+        except Exception as err:
             context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
         return service_pb2.ConvertResponse(id=request.id, domain_xml=xml, warnings=warnings)
 
-    def ConvertStream(self, requests: Iterator[service_pb2.ConvertStreamRequest],
-                      context: grpc.ServicerContext) -> Iterator[service_pb2.ConvertStreamResponse]:
+    def ConvertStream(
+        self, requests: Iterator[service_pb2.ConvertStreamRequest], context: grpc.ServicerContext
+    ) -> Iterator[service_pb2.ConvertStreamResponse]:
         for request in requests:
             try:
                 xml, warnings = run(request)
-            except Exception as err:  # noqa: BLE001 - one bad item never ends the stream
+            except Exception as err:
                 yield service_pb2.ConvertStreamResponse(id=request.id, error=failure_status(err, request.id))
             else:
                 yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)

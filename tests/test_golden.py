@@ -10,9 +10,9 @@ KubeVirt's example manifests as admitted, converted by KubeVirt at d923fdb8.
 from __future__ import annotations
 
 import pytest
-from lxml import etree
 from conftest import expected_xml, fixture_names, load_request
 from libvirt_check import assert_same_domain
+from lxml import etree
 
 from converter.pipeline import convert
 

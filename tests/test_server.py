@@ -13,10 +13,9 @@ from conftest import expected_xml, load_request
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+from kubevirt.converter.v1 import service_pb2
 from libvirt_check import assert_same_domain
 from server_harness import convert_request, running_server, stub
-
-from kubevirt.converter.v1 import service_pb2
 
 GOLDEN = "golden-amd64"
 
@@ -84,29 +83,55 @@ REJECTED = [
     # (case, request JSON, field, message start)
     ("no VMI", {"context": {}}, "vmi", "a VirtualMachineInstance is required"),
     ("wrong kind", {"vmi": {"kind": "Pod"}}, "vmi.kind", "expected VirtualMachineInstance, got 'Pod'"),
-    ("unknown architecture", _with(load_request(GOLDEN), ["context", "architecture"], "riscv64"),
-     "context.architecture", "unsupported architecture 'riscv64'"),
-    ("pciAddress on a sata disk",
-     _with(load_request(GOLDEN), ["vmi", "spec", "domain", "devices", "disks", 4, "disk"],
-           {"bus": "sata", "pciAddress": "0000:81:01.0"}),
-     "spec.domain.devices.disks[4].disk.pciAddress",
-     "setting a pci address is not allowed for non-virtio bus types, for disk should_default_to_disk"),
-    ("watchdog on arm64",
-     _with(load_request("golden-arm64"), ["vmi", "spec", "domain", "devices", "watchdog"],
-           {"name": "wd", "i6300esb": {"action": "reset"}}),
-     "spec.domain.devices.watchdog", "watchdog is not supported on architecture ARM64"),
-    ("unsupported sound model",
-     _with(load_request(GOLDEN), ["vmi", "spec", "domain", "devices", "sound"], {"name": "s", "model": "sb16"}),
-     "spec.domain.devices.sound.model", "invalid model: sb16"),
-    ("interface without network",
-     _with(load_request(GOLDEN), ["vmi", "spec", "networks"], []),
-     "spec.domain.devices.interfaces[0]", "failed to find network default"),
+    (
+        "unknown architecture",
+        _with(load_request(GOLDEN), ["context", "architecture"], "riscv64"),
+        "context.architecture",
+        "unsupported architecture 'riscv64'",
+    ),
+    (
+        "pciAddress on a sata disk",
+        _with(
+            load_request(GOLDEN),
+            ["vmi", "spec", "domain", "devices", "disks", 4, "disk"],
+            {"bus": "sata", "pciAddress": "0000:81:01.0"},
+        ),
+        "spec.domain.devices.disks[4].disk.pciAddress",
+        "setting a pci address is not allowed for non-virtio bus types, for disk should_default_to_disk",
+    ),
+    (
+        "watchdog on arm64",
+        _with(
+            load_request("golden-arm64"),
+            ["vmi", "spec", "domain", "devices", "watchdog"],
+            {"name": "wd", "i6300esb": {"action": "reset"}},
+        ),
+        "spec.domain.devices.watchdog",
+        "watchdog is not supported on architecture ARM64",
+    ),
+    (
+        "unsupported sound model",
+        _with(load_request(GOLDEN), ["vmi", "spec", "domain", "devices", "sound"], {"name": "s", "model": "sb16"}),
+        "spec.domain.devices.sound.model",
+        "invalid model: sb16",
+    ),
+    (
+        "interface without network",
+        _with(load_request(GOLDEN), ["vmi", "spec", "networks"], []),
+        "spec.domain.devices.interfaces[0]",
+        "failed to find network default",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "document", "field", "message"), REJECTED, ids=[c[0] for c in REJECTED])
-def test_rejected_input_names_the_field(target: str, case: str, document: dict, field: str,  # type: ignore[type-arg]
-                                        message: str) -> None:
+def test_rejected_input_names_the_field(
+    target: str,
+    case: str,
+    document: dict,
+    field: str,  # type: ignore[type-arg]
+    message: str,
+) -> None:
     with stub(target) as client, pytest.raises(grpc.RpcError) as raised:
         client.Convert(convert_request(document))
     err = raised.value
@@ -133,7 +158,7 @@ def _grpcurl(*args: str, stdin: str | None = None) -> str:
 
 def _grpcurl_target(target: str) -> list[str]:
     if target.startswith("unix:"):
-        return ["-plaintext", "-unix", target[len("unix:"):]]
+        return ["-plaintext", "-unix", target[len("unix:") :]]
     return ["-plaintext", target]
 
 
@@ -142,15 +167,17 @@ def test_grpcurl_lists_the_service(target: str) -> None:
     assert "kubevirt.converter.v1.Converter" in services
     assert "grpc.health.v1.Health" in services
     methods = _grpcurl(*_grpcurl_target(target), "list", "kubevirt.converter.v1.Converter").split()
-    assert methods == [f"kubevirt.converter.v1.Converter.{m}"
-                       for m in ("Convert", "ConvertStream", "HotplugDisk", "MigratableXML")]
+    assert methods == [
+        f"kubevirt.converter.v1.Converter.{m}" for m in ("Convert", "ConvertStream", "HotplugDisk", "MigratableXML")
+    ]
 
 
 def test_grpcurl_converts_a_kubectl_style_vmi(target: str, tmp_path: Path) -> None:
     """A VMI as `kubectl get vmi -o json` prints it (metadata, status and all) parses as-is."""
     request = load_request("vmi-fedora")
     body = json.dumps({"id": "fedora", "vmi": request["vmi"], "context": request["context"]})
-    reply = json.loads(_grpcurl(*_grpcurl_target(target), "-d", "@", "kubevirt.converter.v1.Converter/Convert",
-                                stdin=body))
+    reply = json.loads(
+        _grpcurl(*_grpcurl_target(target), "-d", "@", "kubevirt.converter.v1.Converter/Convert", stdin=body)
+    )
     assert reply["id"] == "fedora"
     assert_same_domain(reply["domainXml"], expected_xml("vmi-fedora"))

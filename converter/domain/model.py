@@ -49,54 +49,54 @@ class NUMACellSibling(Element):
 
 @element()
 class NUMACellDistances(Element):
-    siblings: list[NUMACellSibling] = children(NUMACellSibling, 'sibling')
+    siblings: list[NUMACellSibling] = children(NUMACellSibling, "sibling")
 
 
 @element()
 class NUMACell(Element):
     id: Value = attr()
-    cpus: Value = attr('cpus')
+    cpus: Value = attr("cpus")
     memory: Value = attr()
     unit: Value = attr()
-    memory_access: Value = attr('memAccess')
-    distances: NUMACellDistances | None = child(NUMACellDistances, 'distances')
+    memory_access: Value = attr("memAccess")
+    distances: NUMACellDistances | None = child(NUMACellDistances, "distances")
 
 
 @element()
 class NUMA(Element):
-    cells: list[NUMACell] = children(NUMACell, 'cell')
+    cells: list[NUMACell] = children(NUMACell, "cell")
 
 
 @element()
 class CPU(Element):
     mode: Value = attr()
-    model: Value = text_child('model')
-    features: list[CPUFeature] = children(CPUFeature, 'feature')
-    topology: CPUTopology | None = child(CPUTopology, 'topology')
-    numa: NUMA | None = child(NUMA, 'numa')
+    model: Value = text_child("model")
+    features: list[CPUFeature] = children(CPUFeature, "feature")
+    topology: CPUTopology | None = child(CPUTopology, "topology")
+    numa: NUMA | None = child(NUMA, "numa")
 
 
 @element()
 class CPUEmulatorPin(Element):
-    cpuset: Value = attr('cpuset')
+    cpuset: Value = attr("cpuset")
 
 
 @element()
 class CPUTuneIOThreadPin(Element):
-    iothread: Value = attr('iothread')
-    cpuset: Value = attr('cpuset')
+    iothread: Value = attr("iothread")
+    cpuset: Value = attr("cpuset")
 
 
 @element()
 class CPUTuneVCPUPin(Element):
     vcpu: Value = attr()
-    cpuset: Value = attr('cpuset')
+    cpuset: Value = attr("cpuset")
 
 
 @element()
 class Timer(Element):
     name: Value = attr()
-    tick_policy: Value = attr('tickpolicy')
+    tick_policy: Value = attr("tickpolicy")
     present: Value = attr()
     track: Value = attr()
     frequency: Value = attr()
@@ -107,7 +107,7 @@ class Clock(Element):
     offset: Value = attr()
     timezone: Value = attr()
     adjustment: Value = attr()
-    timers: list[Timer] = children(Timer, 'timer')
+    timers: list[Timer] = children(Timer, "timer")
 
 
 @element()
@@ -123,8 +123,8 @@ class Env(Element):
 
 @element()
 class Commandline(Element):
-    qemu_env: list[Env] = children(Env, 'qemu:env')
-    qemu_arg: list[Arg] = children(Arg, 'qemu:arg')
+    qemu_env: list[Env] = children(Env, "qemu:env")
+    qemu_arg: list[Arg] = children(Arg, "qemu:arg")
 
 
 @element()
@@ -145,8 +145,8 @@ class ChannelTarget(Element):
 @element()
 class Channel(Element):
     type: Value = attr()
-    source: ChannelSource | None = child(ChannelSource, 'source')
-    target: ChannelTarget | None = child(ChannelTarget, 'target')
+    source: ChannelSource | None = child(ChannelSource, "source")
+    target: ChannelTarget | None = child(ChannelTarget, "target")
 
 
 @element()
@@ -175,12 +175,12 @@ class Address(Element):
     device: Value = attr()
     cssid: Value = attr()
     ssid: Value = attr()
-    dev_no: Value = attr('devno')
+    dev_no: Value = attr("devno")
 
 
 @element()
 class ControllerDriver(Element):
-    iothread: Value = attr('iothread')
+    iothread: Value = attr("iothread")
     queues: Value = attr()
     iommu: Value = attr()
 
@@ -188,8 +188,8 @@ class ControllerDriver(Element):
 @element()
 class ControllerTarget(Element):
     hotplug: Value = attr()
-    bus_nr: Value = attr('busNr')
-    numa_node: Value = text_child('node')
+    bus_nr: Value = attr("busNr")
+    numa_node: Value = text_child("node")
 
 
 @element()
@@ -225,7 +225,7 @@ class DiskSecret(Element):
 @element()
 class DiskAuth(Element):
     username: Value = attr()
-    secret: DiskSecret | None = child(DiskSecret, 'secret')
+    secret: DiskSecret | None = child(DiskSecret, "secret")
 
 
 @element()
@@ -235,7 +235,7 @@ class DiskIOThread(Element):
 
 @element()
 class DiskIOThreads(Element):
-    iothread: list[DiskIOThread] = children(DiskIOThread, 'iothread')
+    iothread: list[DiskIOThread] = children(DiskIOThread, "iothread")
 
 
 @element()
@@ -245,8 +245,8 @@ class DiskDriver(Element):
     io: Value = attr()
     name: Value = attr()
     type: Value = attr()
-    iothread: Value = attr('iothread')
-    iothreads: DiskIOThreads | None = child(DiskIOThreads, 'iothreads')
+    iothread: Value = attr("iothread")
+    iothreads: DiskIOThreads | None = child(DiskIOThreads, "iothreads")
     queues: Value = attr()
     discard: Value = attr()
     iommu: Value = attr()
@@ -274,8 +274,8 @@ class FilesystemBinaryLock(Element):
 class FilesystemBinary(Element):
     path: Value = attr()
     xattr: Value = attr()
-    cache: FilesystemBinaryCache | None = child(FilesystemBinaryCache, 'cache')
-    lock: FilesystemBinaryLock | None = child(FilesystemBinaryLock, 'lock')
+    cache: FilesystemBinaryCache | None = child(FilesystemBinaryCache, "cache")
+    lock: FilesystemBinaryLock | None = child(FilesystemBinaryLock, "lock")
 
 
 @element()
@@ -298,35 +298,35 @@ class FilesystemTarget(Element):
 @element()
 class FilesystemDevice(Element):
     type: Value = attr()
-    access_mode: Value = attr('accessMode')
-    source: FilesystemSource | None = child(FilesystemSource, 'source')
-    target: FilesystemTarget | None = child(FilesystemTarget, 'target')
-    driver: FilesystemDriver | None = child(FilesystemDriver, 'driver')
-    binary: FilesystemBinary | None = child(FilesystemBinary, 'binary')
+    access_mode: Value = attr("accessMode")
+    source: FilesystemSource | None = child(FilesystemSource, "source")
+    target: FilesystemTarget | None = child(FilesystemTarget, "target")
+    driver: FilesystemDriver | None = child(FilesystemDriver, "driver")
+    binary: FilesystemBinary | None = child(FilesystemBinary, "binary")
 
 
 @element()
 class GraphicsListen(Element):
     type: Value = attr()
     address: Value = attr()
-    network: Value = attr('network')
+    network: Value = attr("network")
     socket: Value = attr()
 
 
 @element()
 class Graphics(Element):
-    auto_port: Value = attr('autoport')
-    default_mode: Value = attr('defaultMode')
-    listen: GraphicsListen | None = child(GraphicsListen, 'listen')
-    passwd_valid_to: Value = attr('passwdValidTo')
+    auto_port: Value = attr("autoport")
+    default_mode: Value = attr("defaultMode")
+    listen: GraphicsListen | None = child(GraphicsListen, "listen")
+    passwd_valid_to: Value = attr("passwdValidTo")
     port: Value = attr()
-    tls_port: Value = attr('tlsPort')
+    tls_port: Value = attr("tlsPort")
     type: Value = attr()
 
 
 @element()
 class ACPIHostDev(Element):
-    nodeset: Value = attr('nodeset')
+    nodeset: Value = attr("nodeset")
 
 
 @element()
@@ -336,23 +336,23 @@ class HostDevDriver(Element):
 
 @element()
 class HostDeviceSource(Element):
-    address: Address | None = child(Address, 'address')
+    address: Address | None = child(Address, "address")
 
 
 @element()
 class IOMMUDriver(Element):
-    pci_bus: Value = attr('pciBus')
+    pci_bus: Value = attr("pciBus")
     accel: Value = attr()
     ats: Value = attr()
     ril: Value = attr()
-    ssid_size: Value = attr('ssidSize')
+    ssid_size: Value = attr("ssidSize")
     oas: Value = attr()
 
 
-@element('iommu')
+@element("iommu")
 class IOMMUDevice(Element):
     model: Value = attr()
-    driver: IOMMUDriver | None = child(IOMMUDriver, 'driver')
+    driver: IOMMUDriver | None = child(IOMMUDriver, "driver")
 
 
 @element()
@@ -368,7 +368,7 @@ class FilterRef(Element):
 @element()
 class InterfaceBackend(Element):
     type: Value = attr()
-    log_file: Value = attr('logFile')
+    log_file: Value = attr("logFile")
 
 
 @element()
@@ -391,7 +391,7 @@ class InterfacePortForward(Element):
     proto: Value = attr()
     address: Value = attr()
     dev: Value = attr()
-    ranges: list[InterfacePortForwardRange] = children(InterfacePortForwardRange, 'range')
+    ranges: list[InterfacePortForwardRange] = children(InterfacePortForwardRange, "range")
 
 
 @element()
@@ -400,7 +400,7 @@ class InterfaceSource(Element):
     dev: Value = attr()
     bridge: Value = attr()
     mode: Value = attr()
-    address: Address | None = child(Address, 'address')
+    address: Address | None = child(Address, "address")
 
 
 @element()
@@ -416,7 +416,7 @@ class LinkState(Element):
 
 @element()
 class MAC(Element):
-    mac: Value = attr('address')
+    mac: Value = attr("address")
 
 
 @element()
@@ -457,12 +457,12 @@ class MemoryAddress(Element):
 
 @element()
 class MemoryTarget(Element):
-    size: Memory | None = child(Memory, 'size')
-    requested: Memory | None = child(Memory, 'requested')
-    current: Memory | None = child(Memory, 'current')
-    node: Value = text_child('node')
-    block: Memory | None = child(Memory, 'block')
-    address: MemoryAddress | None = child(MemoryAddress, 'address')
+    size: Memory | None = child(Memory, "size")
+    requested: Memory | None = child(Memory, "requested")
+    current: Memory | None = child(Memory, "current")
+    node: Value = text_child("node")
+    block: Memory | None = child(Memory, "block")
+    address: MemoryAddress | None = child(MemoryAddress, "address")
 
 
 @element()
@@ -480,7 +480,7 @@ class RedirectedDeviceSource(Element):
 class RedirectedDevice(Element):
     type: Value = attr()
     bus: Value = attr()
-    source: RedirectedDeviceSource | None = child(RedirectedDeviceSource, 'source')
+    source: RedirectedDeviceSource | None = child(RedirectedDeviceSource, "source")
 
 
 @element()
@@ -521,7 +521,7 @@ class TPMBackend(Element):
 @element()
 class TPM(Element):
     model: Value = attr()
-    backend: TPMBackend | None = child(TPMBackend, 'backend')
+    backend: TPMBackend | None = child(TPMBackend, "backend")
 
 
 @element()
@@ -533,7 +533,7 @@ class CID(Element):
 @element()
 class VSOCK(Element):
     model: Value = attr()
-    cid: CID | None = child(CID, 'cid')
+    cid: CID | None = child(CID, "cid")
 
 
 @element()
@@ -547,7 +547,7 @@ class VideoModel(Element):
 
 @element()
 class Video(Element):
-    model: VideoModel | None = child(VideoModel, 'model')
+    model: VideoModel | None = child(VideoModel, "model")
 
 
 @element()
@@ -569,40 +569,40 @@ class FeatureVendorID(Element):
 
 @element()
 class SyNICTimer(Element):
-    direct: FeatureState | None = child(FeatureState, 'direct')
+    direct: FeatureState | None = child(FeatureState, "direct")
     state: Value = attr()
 
 
 @element()
 class TLBFlush(Element):
-    direct: FeatureState | None = child(FeatureState, 'direct')
-    extended: FeatureState | None = child(FeatureState, 'extended')
+    direct: FeatureState | None = child(FeatureState, "direct")
+    extended: FeatureState | None = child(FeatureState, "extended")
     state: Value = attr()
 
 
 @element()
 class FeatureHyperv(Element):
     mode: Value = attr()
-    relaxed: FeatureState | None = child(FeatureState, 'relaxed')
-    vapic: FeatureState | None = child(FeatureState, 'vapic')
-    spinlocks: FeatureSpinlocks | None = child(FeatureSpinlocks, 'spinlocks')
-    vpindex: FeatureState | None = child(FeatureState, 'vpindex')
-    runtime: FeatureState | None = child(FeatureState, 'runtime')
-    synic: FeatureState | None = child(FeatureState, 'synic')
-    synic_timer: SyNICTimer | None = child(SyNICTimer, 'stimer')
-    reset: FeatureState | None = child(FeatureState, 'reset')
-    vendor_id: FeatureVendorID | None = child(FeatureVendorID, 'vendor_id')
-    frequencies: FeatureState | None = child(FeatureState, 'frequencies')
-    reenlightenment: FeatureState | None = child(FeatureState, 'reenlightenment')
-    tlbflush: TLBFlush | None = child(TLBFlush, 'tlbflush')
-    ipi: FeatureState | None = child(FeatureState, 'ipi')
-    evmcs: FeatureState | None = child(FeatureState, 'evmcs')
+    relaxed: FeatureState | None = child(FeatureState, "relaxed")
+    vapic: FeatureState | None = child(FeatureState, "vapic")
+    spinlocks: FeatureSpinlocks | None = child(FeatureSpinlocks, "spinlocks")
+    vpindex: FeatureState | None = child(FeatureState, "vpindex")
+    runtime: FeatureState | None = child(FeatureState, "runtime")
+    synic: FeatureState | None = child(FeatureState, "synic")
+    synic_timer: SyNICTimer | None = child(SyNICTimer, "stimer")
+    reset: FeatureState | None = child(FeatureState, "reset")
+    vendor_id: FeatureVendorID | None = child(FeatureVendorID, "vendor_id")
+    frequencies: FeatureState | None = child(FeatureState, "frequencies")
+    reenlightenment: FeatureState | None = child(FeatureState, "reenlightenment")
+    tlbflush: TLBFlush | None = child(TLBFlush, "tlbflush")
+    ipi: FeatureState | None = child(FeatureState, "ipi")
+    evmcs: FeatureState | None = child(FeatureState, "evmcs")
 
 
 @element()
 class FeatureKVM(Element):
-    hidden: FeatureState | None = child(FeatureState, 'hidden')
-    hint_dedicated: FeatureState | None = child(FeatureState, 'hint-dedicated')
+    hidden: FeatureState | None = child(FeatureState, "hidden")
+    hint_dedicated: FeatureState | None = child(FeatureState, "hint-dedicated")
 
 
 @element()
@@ -610,10 +610,10 @@ class FeaturePVSpinlock(Element):
     state: Value = attr()
 
 
-@element('iommufd')
+@element("iommufd")
 class IOMMUFD(Element):
     enabled: Value = attr()
-    fd_group: Value = attr('fdgroup')
+    fd_group: Value = attr("fdgroup")
 
 
 @element()
@@ -629,12 +629,12 @@ class QGS(Element):
 @element()
 class LaunchSecurity(Element):
     type: Value = attr()
-    dh_cert: Value = text_child('dhCert')
-    session: Value = text_child('session')
-    cbitpos: Value = text_child('cbitpos')
-    reduced_phys_bits: Value = text_child('reducedPhysBits')
-    policy: Value = text_child('policy')
-    quote_generation_service: QGS | None = child(QGS, 'quoteGenerationService')
+    dh_cert: Value = text_child("dhCert")
+    session: Value = text_child("session")
+    cbitpos: Value = text_child("cbitpos")
+    reduced_phys_bits: Value = text_child("reducedPhysBits")
+    policy: Value = text_child("policy")
+    quote_generation_service: QGS | None = child(QGS, "quoteGenerationService")
 
 
 @element()
@@ -648,12 +648,12 @@ class MaxMemory(Element):
 class HugePage(Element):
     size: Value = attr()
     unit: Value = attr()
-    nodeset: Value = attr('nodeset')
+    nodeset: Value = attr("nodeset")
 
 
 @element()
 class HugePages(Element):
-    huge_page: list[HugePage] = children(HugePage, 'page')
+    huge_page: list[HugePage] = children(HugePage, "page")
 
 
 @element()
@@ -673,29 +673,29 @@ class MemoryBackingSource(Element):
 
 @element()
 class MemoryBacking(Element):
-    huge_pages: HugePages | None = child(HugePages, 'hugepages')
-    source: MemoryBackingSource | None = child(MemoryBackingSource, 'source')
-    access: MemoryBackingAccess | None = child(MemoryBackingAccess, 'access')
-    allocation: MemoryAllocation | None = child(MemoryAllocation, 'allocation')
-    no_share_pages: bool = flag('nosharepages')
+    huge_pages: HugePages | None = child(HugePages, "hugepages")
+    source: MemoryBackingSource | None = child(MemoryBackingSource, "source")
+    access: MemoryBackingAccess | None = child(MemoryBackingAccess, "access")
+    allocation: MemoryAllocation | None = child(MemoryAllocation, "allocation")
+    no_share_pages: bool = flag("nosharepages")
 
 
 @element()
 class MemNode(Element):
-    cellid: Value = attr('cellid')
+    cellid: Value = attr("cellid")
     mode: Value = attr()
-    nodeset: Value = attr('nodeset')
+    nodeset: Value = attr("nodeset")
 
 
 @element()
 class NumaTuneMemory(Element):
     mode: Value = attr()
-    nodeset: Value = attr('nodeset')
+    nodeset: Value = attr("nodeset")
 
 
 @element()
 class BIOS(Element):
-    use_serial: Value = attr('useserial')
+    use_serial: Value = attr("useserial")
 
 
 @element()
@@ -717,12 +717,12 @@ class FirmwareFeature(Element):
 
 @element()
 class FirmwareInfo(Element):
-    features: list[FirmwareFeature] = children(FirmwareFeature, 'feature')
+    features: list[FirmwareFeature] = children(FirmwareFeature, "feature")
 
 
 @element()
 class Loader(Element):
-    read_only: Value = attr('readonly')
+    read_only: Value = attr("readonly")
     secure: Value = attr()
     type: Value = attr()
     path: Value = text()
@@ -743,7 +743,7 @@ class ACPITable(Element):
 
 @element()
 class OSACPI(Element):
-    table: list[ACPITable] = children(ACPITable, 'table')
+    table: list[ACPITable] = children(ACPITable, "table")
 
 
 @element()
@@ -760,7 +760,7 @@ class SMBios(Element):
 
 @element()
 class Resource(Element):
-    partition: Value = text_child('partition')
+    partition: Value = text_child("partition")
 
 
 @element()
@@ -779,7 +779,7 @@ class VCPUsVCPU(Element):
 
 @element()
 class VCPUs(Element):
-    vcpu: list[VCPUsVCPU] = children(VCPUsVCPU, 'vcpu')
+    vcpu: list[VCPUsVCPU] = children(VCPUsVCPU, "vcpu")
 
 
 @element()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from converter.domain.model import Alias, Disk, DiskDriver, DiskSource, DiskTarget, Domain, Entry, VCPU
+from converter.domain.model import VCPU, Alias, Disk, DiskDriver, DiskSource, DiskTarget, Domain, Entry
 from converter.domain.xmlmodel import XMLValueError, from_element, to_xml
 
 
