@@ -10,7 +10,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from converter import hypervisor, metadata, pci_placement
+from converter import hypervisor, metadata, pci_placement, vcpu
 from converter.compute import (
     balloon,
     channels,
@@ -121,6 +121,10 @@ def convert(vmi: JSON, context: JSON | Context | None = None, *, explain: bool =
         if explain:
             _claim(domain, rule)
     # KubeVirt's order after the builder: dedicated-CPU adjustments, then PCI placement.
+    if vcpu.is_cpu_dedicated(vmi):
+        vcpu.configure(vmi, domain, ctx)
+        if explain:
+            _claim(domain, "vcpu")
     warnings = pci_placement.place_pci_devices(vmi, domain, ctx)
     if explain:
         _claim(domain, "pci_placement")

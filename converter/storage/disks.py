@@ -1,0 +1,299 @@
+"""The `<disk>` devices: one per `spec.domain.devices.disks[]`, in that order.
+
+Each disk gets its device part (kind, bus, guest name, driver options) from
+the disk spec and its backing (source, format) from the volume of the same
+name. Hotplugged volumes appear only once they are mounted into the pod.
+IOThread ids are handed out in disk order, as KubeVirt does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from converter import iothreads, quantity
+from converter.context import Context
+from converter.domain.model import (
+    Address,
+    Alias,
+    BootOrder,
+    Devices,
+    Disk,
+    DiskDriver,
+    DiskIOThread,
+    DiskIOThreads,
+    DiskSource,
+    DiskTarget,
+    Domain,
+    Reservations,
+    SourceReservations,
+)
+from converter.errors import ConversionError
+from converter.storage import paths
+from converter.storage.block_io import block_io
+from converter.storage.naming import DeviceNamer, disk_kind, volume_statuses
+from converter.storage.volumes import STOP, UNMAP, apply_hotplug_volume, apply_missing_volume, apply_volume
+from converter.vmi import JSON, devices, domain_spec, items, obj, spec
+
+ERROR_POLICIES = ("stop", "ignore", "report", "enospace")
+HOTPLUG_READY_PHASES = ("MountedToPod", "Ready")
+_PCI_ADDRESS = re.compile(r"^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$")
+
+
+@dataclass(slots=True)
+class _Settings:
+    """What every disk of this VMI shares."""
+
+    namer: DeviceNamer
+    virtio_model: str
+    block_queues: int | None
+    hotplug: dict[str, JSON]
+    permanent: dict[str, JSON]
+    volumes: dict[str, tuple[int, JSON]]
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    disks = [d for d in items(devices(vmi).get("disks")) if isinstance(d, dict)]
+    hotplug, permanent = volume_sets(vmi, ctx)
+    settings = _Settings(
+        namer=DeviceNamer(volume_statuses(vmi), disks),
+        virtio_model=ctx.arch.virtio_model(_virtio_transitional(vmi, ctx)),
+        block_queues=_block_queues(vmi),
+        hotplug=hotplug,
+        permanent=permanent,
+        volumes={
+            str(v.get("name") or ""): (i, v)
+            for i, v in enumerate(items(spec(vmi).get("volumes")))
+            if isinstance(v, dict)
+        },
+    )
+    threads = _IOThreadAssigner.for_vmi(vmi)
+    if domain.devices is None:
+        domain.devices = Devices()
+    for index, spec_disk in enumerate(items(devices(vmi).get("disks"))):
+        if not isinstance(spec_disk, dict):
+            continue
+        disk_field = f"spec.domain.devices.disks[{index}]"
+        disk, ready = _convert(spec_disk, vmi, ctx, settings, disk_field)
+        if ready:
+            domain.devices.disks.append(disk)
+        _set_error_policy(spec_disk, disk, disk_field)
+        if threads is not None:
+            # The counters advance even for a disk that is not emitted yet.
+            threads.assign(spec_disk, disk)
+
+
+def volume_sets(vmi: JSON, ctx: Context) -> tuple[dict[str, JSON], dict[str, JSON]]:
+    """(hotplug, permanent) volume statuses: from the context, else split from status.volumeStatus."""
+    hotplug: dict[str, JSON] = {}
+    permanent: dict[str, JSON] = {}
+    for status in volume_statuses(vmi):
+        name = str(status.get("name") or "")
+        (hotplug if isinstance(status.get("hotplugVolume"), dict) else permanent)[name] = status
+    if ctx.hotplug_volumes or "hotplugVolumes" in ctx.raw:
+        hotplug = {k: obj(v) for k, v in ctx.hotplug_volumes.items()}
+    if ctx.permanent_volumes or "permanentVolumes" in ctx.raw:
+        permanent = {k: obj(v) for k, v in ctx.permanent_volumes.items()}
+    return hotplug, permanent
+
+
+def _convert(spec_disk: JSON, vmi: JSON, ctx: Context, settings: _Settings, disk_field: str) -> tuple[Disk, bool]:
+    """The `<disk>` for one disk spec, and whether it belongs in the domain now."""
+    name = str(spec_disk.get("name") or "")
+    disk = _device(spec_disk, ctx, settings, disk_field)
+    found = settings.volumes.get(name)
+    hotplug_status = settings.hotplug.get(name)
+    if found is None:
+        if not isinstance(spec_disk.get("cdrom"), dict):
+            raise ConversionError(f"{disk_field}.name", f"no matching volume with name {name} found")
+        apply_missing_volume(disk)
+    elif hotplug_status is not None:
+        apply_hotplug_volume(disk, found[1], found[0], ctx)
+    else:
+        apply_volume(disk, found[1], found[0], vmi, ctx, disk_field, settings.virtio_model)
+    disk.blockio = block_io(spec_disk, disk, ctx, disk_field)
+    ready = (
+        found is None
+        or name in settings.permanent
+        or not settings.permanent  # the VMI has not started yet: every disk is in
+        or (hotplug_status is not None and hotplug_status.get("phase") in HOTPLUG_READY_PHASES)
+    )
+    return disk, ready
+
+
+# ---------------------------------------------------------------- device part
+
+
+def _device(spec_disk: JSON, ctx: Context, settings: _Settings, disk_field: str) -> Disk:
+    name = str(spec_disk.get("name") or "")
+    disk = Disk(source=DiskSource(), target=DiskTarget())
+    cache = str(spec_disk.get("cache") or "")
+    kind = disk_kind(spec_disk)
+    bus = ""
+    if kind is not None:
+        device, target = kind
+        bus = str(target.get("bus") or "")
+        disk.device = device
+        disk.target = _target(name, device, target, bus, settings.namer, disk)
+        if device == "disk":
+            cache = _disk_options(spec_disk, target, bus, disk, settings.virtio_model, cache, disk_field)
+        elif device == "lun":
+            disk.readonly = target.get("readonly") is True
+            if target.get("reservation") is True:
+                assert disk.source is not None
+                disk.source.reservations = _pr_helper_reservations()
+        else:
+            readonly = target.get("readonly")
+            disk.readonly = True if readonly is None else readonly is True
+    driver = DiskDriver(name="qemu", cache=cache or None, io=str(spec_disk.get("io") or "") or None)
+    if device_wants_discard(kind) and name not in ctx.volumes_discard_ignore:
+        driver.discard = UNMAP
+    if settings.block_queues is not None and bus == "virtio":
+        driver.queues = settings.block_queues
+    if (ctx.use_launch_security_sev or ctx.use_launch_security_pv) and bus == "virtio":
+        # Encrypted guest memory: virtio devices must go through the IOMMU.
+        driver.iommu = "on"
+    disk.driver = driver
+    disk.alias = Alias(name="ua-" + name)
+    if spec_disk.get("bootOrder") is not None:
+        disk.boot = BootOrder(order=spec_disk["bootOrder"])
+    return disk
+
+
+def device_wants_discard(kind: tuple[str, JSON] | None) -> bool:
+    return kind is not None and kind[0] in ("disk", "lun")
+
+
+def _target(name: str, device: str, target: JSON, bus: str, namer: DeviceNamer, disk: Disk) -> DiskTarget:
+    dev, unit = namer.name(name, bus)
+    if device != "cdrom" and bus == "scsi":
+        # Unit = the device's index; the virtio-scsi controller is always index 0.
+        disk.address = Address(type="drive", controller="0", bus="0", unit=str(unit))
+    tray = str(target.get("tray") or "") if device == "cdrom" else ""
+    return DiskTarget(bus=bus or None, dev=dev or None, tray=tray or None)
+
+
+def _disk_options(
+    spec_disk: JSON, target: JSON, bus: str, disk: Disk, virtio_model: str, cache: str, disk_field: str
+) -> str:
+    """Options only a plain disk has; returns the cache mode (shareable forces none)."""
+    name = str(spec_disk.get("name") or "")
+    pci = str(target.get("pciAddress") or "")
+    if pci:
+        if bus != "virtio":
+            raise ConversionError(
+                f"{disk_field}.disk.pciAddress",
+                f"setting a pci address is not allowed for non-virtio bus types, for disk {name}",
+            )
+        disk.address = _pci_address(pci, name, f"{disk_field}.disk.pciAddress")
+    if bus == "virtio":
+        disk.model = virtio_model
+    disk.readonly = target.get("readonly") is True
+    serial = spec_disk.get("serial")
+    disk.serial = str(serial) if serial else None
+    if spec_disk.get("shareable") is True:
+        cache = cache or "none"
+        if cache != "none":
+            raise ConversionError(f"{disk_field}.cache", f"a sharable disk requires cache = none got: {cache}")
+        disk.shareable = True
+    return cache
+
+
+def _pci_address(address: str, name: str, field: str) -> Address:
+    match = _PCI_ADDRESS.match(address)
+    if match is None:
+        raise ConversionError(field, f"failed to configure disk {name}: failed to parse pci address {address}")
+    domain, bus, slot, function = match.groups()
+    return Address(type="pci", domain="0x" + domain, bus="0x" + bus, slot="0x" + slot, function="0x" + function)
+
+
+def _pr_helper_reservations() -> Reservations:
+    """SCSI persistent reservations go through the node's pr-helper daemon."""
+    return Reservations(
+        managed="no",
+        migration="yes",
+        source=SourceReservations(type="unix", path=paths.PR_HELPER_SOCKET, mode="client"),
+    )
+
+
+def _set_error_policy(spec_disk: JSON, disk: Disk, disk_field: str) -> None:
+    assert disk.driver is not None
+    policy = spec_disk.get("errorPolicy")
+    if policy is None:
+        disk.driver.error_policy = STOP
+    elif policy in ERROR_POLICIES:
+        disk.driver.error_policy = policy
+    else:
+        raise ConversionError(f"{disk_field}.errorPolicy", f"error policy {policy} not recognized")
+
+
+# ---------------------------------------------------------------- VMI-wide settings
+
+
+def _virtio_transitional(vmi: JSON, ctx: Context) -> bool:
+    return ctx.use_virtio_transitional or devices(vmi).get("useVirtioTransitional") is True
+
+
+def _block_queues(vmi: JSON) -> int | None:
+    """One virtio-blk queue per vCPU when blockMultiQueue is on."""
+    if devices(vmi).get("blockMultiQueue") is not True:
+        return None
+    return requested_vcpus(vmi) or 1
+
+
+def requested_vcpus(vmi: JSON) -> int:
+    """sockets x cores x threads; without a topology the CPU limit (else request) gives the sockets."""
+    cpu = obj(domain_spec(vmi).get("cpu"))
+    cores, threads, sockets = (int(cpu.get(k) or 0) for k in ("cores", "threads", "sockets"))
+    if not (cores or threads or sockets):
+        resources = obj(domain_spec(vmi).get("resources"))
+        limit = obj(resources.get("limits")).get("cpu")
+        chosen = limit if limit is not None else obj(resources.get("requests")).get("cpu")
+        if chosen is not None:
+            try:
+                return quantity.value(chosen)
+            except quantity.QuantityError as err:
+                source = "limits" if limit is not None else "requests"
+                raise ConversionError(f"spec.domain.resources.{source}.cpu", str(err)) from err
+    return (cores or 1) * (threads or 1) * (sockets or 1)
+
+
+@dataclass(slots=True)
+class _IOThreadAssigner:
+    """Round-robin over the shared pool, one id each for dedicated disks, or the whole supplemental pool."""
+
+    auto_threads: int
+    next_auto: int
+    next_dedicated: int
+    pool: list[int] | None
+
+    @classmethod
+    def for_vmi(cls, vmi: JSON) -> _IOThreadAssigner | None:
+        if not iothreads.has_io_threads(vmi):
+            return None
+        dom = domain_spec(vmi)
+        pool = None
+        if dom.get("ioThreadsPolicy") == iothreads.SUPPLEMENTAL_POOL:
+            count = obj(dom.get("ioThreads")).get("supplementalPoolThreadCount")
+            if count is None:
+                raise ConversionError(
+                    "spec.domain.ioThreads.supplementalPoolThreadCount",
+                    "ioThreadsPolicy supplementalPool requires ioThreads.supplementalPoolThreadCount",
+                )
+            pool = list(range(1, int(count) + 1))
+        _, auto = iothreads.count_and_auto(vmi)
+        return cls(auto_threads=auto, next_auto=1, next_dedicated=auto + 1, pool=pool)
+
+    def assign(self, spec_disk: JSON, disk: Disk) -> None:
+        if disk.target is None or disk.target.bus != "virtio":
+            return
+        assert disk.driver is not None
+        if self.pool is not None:
+            if self.pool:
+                disk.driver.iothreads = DiskIOThreads(iothread=[DiskIOThread(id=i) for i in self.pool])
+        elif iothreads.has_dedicated_io_thread(spec_disk):
+            disk.driver.iothread = self.next_dedicated
+            self.next_dedicated += 1
+        elif self.auto_threads > 0:
+            disk.driver.iothread = self.next_auto
+            self.next_auto = self.next_auto % self.auto_threads + 1

@@ -1,0 +1,36 @@
+"""virtiofs shares: a `<filesystem>` served by the virtiofsd of a sidecar over a socket."""
+
+from __future__ import annotations
+
+from converter.context import Context
+from converter.domain.model import (
+    Devices,
+    Domain,
+    FilesystemDevice,
+    FilesystemDriver,
+    FilesystemSource,
+    FilesystemTarget,
+)
+from converter.storage import paths
+from converter.vmi import JSON, devices, items
+
+QUEUE_SIZE = "1024"
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    for fs in items(devices(vmi).get("filesystems")):
+        if not isinstance(fs, dict) or not isinstance(fs.get("virtiofs"), dict):
+            continue
+        name = str(fs.get("name") or "")
+        if domain.devices is None:
+            domain.devices = Devices()
+        domain.devices.filesystems.append(
+            FilesystemDevice(
+                # KubeVirt also writes accessMode="passthrough"; libvirt only knows `accessmode`, ignores
+                # the camel-case spelling and defaults virtiofs to passthrough: leave it out.
+                type="mount",
+                driver=FilesystemDriver(type="virtiofs", queue=QUEUE_SIZE),
+                source=FilesystemSource(socket=paths.virtiofs_socket(ctx.paths, name)),
+                target=FilesystemTarget(dir=name),
+            )
+        )
