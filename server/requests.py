@@ -42,14 +42,13 @@ def split_request(document: Any, field: str) -> tuple[dict[str, Any], dict[str, 
     """A document is either a VMI or a whole ConvertRequest `{"vmi": ..., "context": ...}`."""
     if not isinstance(document, dict):
         raise ConversionError(field, "expected a JSON/YAML object (a VMI or a ConvertRequest)")
+    prefix = f"{field}." if field else ""
     if "vmi" in document or "vmiJson" in document:
         vmi = document.get("vmi")
         if vmi is None:
-            vmi = load_document(document["vmiJson"], f"{field}.vmiJson")
-        context = document.get("context") or {}
-    else:
-        vmi, context = document, {}
-    return check_vmi(vmi, field), check_context(context, f"{field}.context" if field else "context")
+            vmi = load_document(document["vmiJson"], f"{prefix}vmiJson")
+        return check_vmi(vmi, f"{prefix}vmi"), check_context(document.get("context") or {}, f"{prefix}context")
+    return check_vmi(document, field), {}
 
 
 def check_vmi(vmi: Any, field: str) -> dict[str, Any]:

@@ -44,10 +44,25 @@ def schema_errors(xml: str) -> list[str]:
     return [str(e) for e in schema.error_log]
 
 
+def _fill_launcher_supplied(xml: str) -> str:
+    """Fill in, identically on both sides, what the launcher supplies later and libvirt needs now.
+
+    - libvirt draws a random MAC for an interface without one (the launcher adds the pod's);
+    - a pflash `<loader>` without a path (no EFI firmware in the test context) is refused.
+    """
+    root = etree.fromstring(xml.encode())
+    for index, interface in enumerate(root.xpath("/domain/devices/interface")):
+        if interface.find("mac") is None:
+            etree.SubElement(interface, "mac", address=f"52:54:00:00:00:{index:02x}")
+    for loader in root.xpath("/domain/os/loader[not(normalize-space())]"):
+        loader.text = "/usr/share/AAVMF/AAVMF_CODE.fd"
+    return etree.tostring(root, encoding="unicode")
+
+
 def libvirt_parse(xml: str) -> str:
     """The domain as libvirt reads it back (inactive definition)."""
     conn = _connection()
-    dom = conn.defineXML(xml)
+    dom = conn.defineXML(_fill_launcher_supplied(xml))
     try:
         return str(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     finally:

@@ -156,10 +156,11 @@ def _grpcurl(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def _grpcurl_target(target: str) -> list[str]:
+def _grpcurl_target(target: str, *flags: str) -> list[str]:
+    """grpcurl's flags must come before the address."""
     if target.startswith("unix:"):
-        return ["-plaintext", "-unix", target[len("unix:") :]]
-    return ["-plaintext", target]
+        return ["-plaintext", "-unix", *flags, target[len("unix:") :]]
+    return ["-plaintext", *flags, target]
 
 
 def test_grpcurl_lists_the_service(target: str) -> None:
@@ -177,7 +178,8 @@ def test_grpcurl_converts_a_kubectl_style_vmi(target: str, tmp_path: Path) -> No
     request = load_request("vmi-fedora")
     body = json.dumps({"id": "fedora", "vmi": request["vmi"], "context": request["context"]})
     reply = json.loads(
-        _grpcurl(*_grpcurl_target(target), "-d", "@", "kubevirt.converter.v1.Converter/Convert", stdin=body)
+        _grpcurl(*_grpcurl_target(target, "-d", "@"), "kubevirt.converter.v1.Converter/Convert", stdin=body)
     )
     assert reply["id"] == "fedora"
-    assert_same_domain(reply["domainXml"], expected_xml("vmi-fedora"))
+    # grpcurl prints the proto field names (domain_xml); protobuf's JSON mapping accepts both.
+    assert_same_domain(reply["domain_xml"], expected_xml("vmi-fedora"))
