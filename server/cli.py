@@ -52,12 +52,15 @@ def _read(name: str) -> bytes:
     return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
-def _convert_one(data: bytes, default_context: dict[str, Any]) -> str:
+def _convert_one(name: str, data: bytes, default_context: dict[str, Any]) -> str:
     from converter.pipeline import convert
-    from server.requests import load_document, split_request
+    from server.requests import load_document, split_request, unknown_field_warnings
 
     vmi, context = split_request(load_document(data, ""), "")
-    return convert(vmi, context or default_context).xml
+    result = convert(vmi, context or default_context)
+    for warning in unknown_field_warnings(vmi) + result.warnings:
+        print(f"{name}: warning: {warning}", file=sys.stderr)
+    return result.xml
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -76,7 +79,7 @@ def _convert(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            xml, error = _convert_one(_read(name), default_context), None
+            xml, error = _convert_one(name, _read(name), default_context), None
         except (OSError, ConversionError) as err:
             xml, error = None, str(err)
         failed = failed or error is not None

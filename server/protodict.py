@@ -41,11 +41,19 @@ def _convert(message: Message) -> Any:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value_field = field.message_type.fields_by_name["value"]
             out[field.json_name] = {k: _scalar(value_field, v) for k, v in value.items()}
-        elif field.label == FieldDescriptor.LABEL_REPEATED:
+        elif _is_repeated(field):
             out[field.json_name] = [_scalar(field, v) for v in value]
         else:
             out[field.json_name] = _scalar(field, value)
     return out
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    # protobuf 6+ has `is_repeated`; `label` is gone from upb descriptors in 7.
+    flag = getattr(field, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(field.label == FieldDescriptor.LABEL_REPEATED)
 
 
 def _scalar(field: FieldDescriptor, value: Any) -> Any:

@@ -66,3 +66,10 @@ def check_context(context: Any, field: str) -> dict[str, Any]:
     if not isinstance(context, dict):
         raise ConversionError(field, "expected a ConverterContext object")
     return context
+
+
+def unknown_field_warnings(vmi: dict[str, Any]) -> list[str]:
+    """Warnings for VMI fields the contract does not define (a JSON VMI bypasses protobuf's parser)."""
+    from server.schema import unknown_vmi_fields
+
+    return [f"{path}: unknown field, ignored" for path in unknown_vmi_fields(vmi)]

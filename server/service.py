@@ -15,7 +15,7 @@ from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from converter.errors import ConversionError
 from converter.pipeline import convert
 from server.protodict import message_to_dict
-from server.requests import check_context, check_vmi, load_document
+from server.requests import check_context, check_vmi, load_document, unknown_field_warnings
 
 log = logging.getLogger("vmi_converter.service")
 
@@ -38,7 +38,8 @@ def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
 def run(request: ConvertLike) -> tuple[str, list[str]]:
     vmi, context = decode(request)
     result = convert(vmi, context)
-    return result.xml, result.warnings
+    warnings = unknown_field_warnings(vmi) if request.WhichOneof("source") == "vmi_json" else []
+    return result.xml, warnings + result.warnings
 
 
 def invalid_argument(err: ConversionError) -> status_pb2.Status:

@@ -58,3 +58,14 @@ def test_batch_of_good_files_exits_0(tmp_path: Path) -> None:
 def test_several_files_need_out_dir(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", "a.json", "b.json"]) == 2
     assert "--out-dir" in capsys.readouterr().err
+
+
+def test_unknown_fields_are_reported_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = load_request("golden-s390x")
+    request["vmi"]["spec"]["domain"]["cpuu"] = {"cores": 2}
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(request))
+    assert main(["convert", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"{path}: warning: spec.domain.cpuu: unknown field, ignored\n"
+    assert_same_domain(captured.out, expected_xml("golden-s390x"))

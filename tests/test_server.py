@@ -183,3 +183,18 @@ def test_grpcurl_converts_a_kubectl_style_vmi(target: str, tmp_path: Path) -> No
     assert reply["id"] == "fedora"
     # grpcurl prints the proto field names (domain_xml); protobuf's JSON mapping accepts both.
     assert_same_domain(reply["domain_xml"], expected_xml("vmi-fedora"))
+
+
+def test_unknown_fields_of_a_json_vmi_come_back_as_warnings(target: str) -> None:
+    request = load_request(GOLDEN)
+    vmi = copy.deepcopy(request["vmi"])
+    vmi["spec"]["domain"]["devices"]["disks"][0]["dedicatedIoThread"] = True  # misspelt
+    vmi["spec"]["colour"] = "blue"
+    message = convert_request({"context": request["context"]}, "typos")
+    message.vmi_json = json.dumps(vmi).encode()
+    with stub(target) as client:
+        response = client.Convert(message)
+    assert list(response.warnings) == [
+        "spec.domain.devices.disks[0].dedicatedIoThread: unknown field, ignored",
+        "spec.colour: unknown field, ignored",
+    ]
