@@ -53,7 +53,7 @@ def _is_repeated(field: FieldDescriptor) -> bool:
     flag = getattr(field, "is_repeated", None)
     if flag is not None:
         return bool(flag)
-    return bool(field.label == FieldDescriptor.LABEL_REPEATED)
+    return bool(field.label == FieldDescriptor.LABEL_REPEATED)  # type: ignore[attr-defined]
 
 
 def _scalar(field: FieldDescriptor, value: Any) -> Any:
@@ -62,6 +62,7 @@ def _scalar(field: FieldDescriptor, value: Any) -> Any:
     if field.type == _BYTES:
         return value.decode("utf-8", "replace")
     if field.type == _ENUM:
+        assert field.enum_type is not None
         enum_value = field.enum_type.values_by_number.get(value)
         return enum_value.name if enum_value is not None else value
     return value

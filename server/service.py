@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 
 from converter.errors import ConversionError
 from converter.pipeline import convert
+from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server.protodict import message_to_dict
 from server.requests import check_context, check_vmi, load_document, unknown_field_warnings
 
 log = logging.getLogger("vmi_converter.service")
 
-ConvertLike = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest
+ConvertLike: TypeAlias = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest
 
 
 def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import json_format
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 
+from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server.app import start
 
 M = TypeVar("M", service_pb2.ConvertRequest, service_pb2.ConvertStreamRequest)

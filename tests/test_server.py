@@ -13,9 +13,10 @@ from conftest import expected_xml, load_request
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
-from kubevirt.converter.v1 import service_pb2
 from libvirt_check import assert_same_domain
 from server_harness import convert_request, running_server, stub
+
+from kubevirt.converter.v1 import service_pb2
 
 GOLDEN = "golden-amd64"
 
