@@ -100,6 +100,8 @@ class Context:
     resource_addresses: dict[str, str] | None = None
     network_info: Any = None
     dra_devices: dict[str, Any] | None = None
+    # Grace IO virtualization sysfs facts (converter/grace.py documents the shape).
+    grace: JSON | None = None
     disk_facts: dict[str, DiskFacts] = field(default_factory=dict)
     paths: Paths = field(default_factory=Paths)
     raw: JSON = field(default_factory=dict)
@@ -148,6 +150,7 @@ _SIMPLE = {
     "resourceAddresses": "resource_addresses",
     "networkInfo": "network_info",
     "draDevices": "dra_devices",
+    "grace": "grace",
 }
 
 

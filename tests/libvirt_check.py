@@ -79,7 +79,8 @@ def fix_kubevirt_output(xml: str) -> str:
     """KubeVirt's output minus what libvirt's schema rejects (we leave those out).
 
     - empty `<bios>`, `<baseBoard>`, `<chassis>` in `<sysinfo>`;
-    - a `name` attribute on a block disk's `<source dev=...>`.
+    - a `name` attribute on a block disk's `<source dev=...>`;
+    - `<maxMemory slots="0">`, which libvirt 9.0 refuses: we emit `slots="1"` (docs/differences.md).
     """
     root = etree.fromstring(xml.encode())
     for section in root.xpath("/domain/sysinfo/bios|/domain/sysinfo/baseBoard|/domain/sysinfo/chassis"):
@@ -87,6 +88,8 @@ def fix_kubevirt_output(xml: str) -> str:
             section.getparent().remove(section)
     for source in root.xpath("//disk/source[@dev][@name]"):
         del source.attrib["name"]
+    for max_memory in root.xpath("/domain/maxMemory[@slots='0']"):
+        max_memory.set("slots", "1")
     return etree.tostring(root, encoding="unicode")
 
 

@@ -1,0 +1,37 @@
+"""`<memory>` and, for memory hotplug, `<maxMemory>`."""
+
+from __future__ import annotations
+
+from converter import quantity
+from converter.context import Context
+from converter.domain.model import Domain, MaxMemory, Memory
+from converter.errors import ConversionError
+from converter.guest_resources import quantity_to_bytes, virtual_memory
+from converter.vmi import JSON, domain_spec, obj
+
+# libvirt (9.0 at least) refuses <maxMemory> without slots or with slots="0",
+# where KubeVirt writes slots="0"; one slot is the smallest value it accepts.
+MAX_MEMORY_SLOTS = 1
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    memory = obj(domain_spec(vmi).get("memory"))
+    guest, max_guest = memory.get("guest"), memory.get("maxGuest")
+    if max_guest is None or (guest is not None and _equal(guest, max_guest)):
+        amount, field = virtual_memory(vmi)
+        domain.memory = Memory(value=quantity_to_bytes(amount, field), unit="b")
+        return
+    if guest is None:
+        # KubeVirt dereferences the missing guest size and crashes.
+        raise ConversionError("spec.domain.memory.guest",
+                              "spec.domain.memory.maxGuest requires spec.domain.memory.guest")
+    maximum = quantity_to_bytes(max_guest, "spec.domain.memory.maxGuest")
+    domain.max_memory = MaxMemory(value=maximum, unit="b", slots=MAX_MEMORY_SLOTS)
+    domain.memory = Memory(value=quantity_to_bytes(guest, "spec.domain.memory.guest"), unit="b")
+
+
+def _equal(first: object, second: object) -> bool:
+    try:
+        return quantity.parse(first) == quantity.parse(second)
+    except quantity.QuantityError as err:
+        raise ConversionError("spec.domain.memory", str(err)) from err
