@@ -1,0 +1,132 @@
+"""Network interfaces (KubeVirt network/configurator.go and builder.go).
+
+Interfaces whose pod network is attached through a tap device (masquerade,
+bridge, tap binding plugins) become `type="ethernet"`; core passt becomes a
+`vhostuser` interface with a passt backend. SR-IOV interfaces and binding
+plugins with another domain attachment are left to other parts (hostdev, the
+plugin's sidecar). The MAC, MTU and tap target of ethernet interfaces are
+completed by the launcher from the pod network namespace, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converter.compute.device_common import devices_of, launch_security_iommu, user_alias
+from converter.context import Context
+from converter.domain.model import (
+    ACPI,
+    MAC,
+    BootOrder,
+    Domain,
+    Interface,
+    InterfaceDriver,
+    InterfaceSource,
+    LinkState,
+    Model,
+    Rom,
+)
+from converter.errors import ConversionError
+from converter.network import passt
+from converter.network.queues import network_queues_capacity
+from converter.pci_placement import PCIAddressError, pci_address_field
+from converter.virtio import virtio_model
+from converter.vmi import JSON, devices, items, obj, spec
+
+TAP = "tap"
+VIRTIO = "virtio"
+ABSENT, LINK_DOWN = "absent", "down"
+_IFACES = "spec.domain.devices.interfaces"
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+    present = [
+        (index, iface)
+        for index, iface in enumerate(items(devices(vmi).get("interfaces")))
+        if isinstance(iface, dict) and iface.get("state") != ABSENT
+    ]
+    network_names = {obj(net).get("name") for net in items(spec(vmi).get("networks"))}
+    built: list[Interface] = []
+    for index, iface in present:
+        name = iface.get("name")
+        if name not in network_names:
+            raise ConversionError(f"{_IFACES}[{index}]", f"failed to find network {_str(name)}")
+        if _handled_elsewhere(iface, ctx):
+            continue
+        built.append(_interface(vmi, index, iface, ctx))
+    devices_of(domain).interfaces = built
+
+
+def _handled_elsewhere(iface: JSON, ctx: Context) -> bool:
+    """SR-IOV becomes a hostdev; a binding plugin without tap attachment is its sidecar's business."""
+    if iface.get("sriov") is not None:
+        return True
+    return iface.get("binding") is not None and _attachment(iface, ctx) != TAP
+
+
+def _attachment(iface: JSON, ctx: Context) -> str | None:
+    attachment = obj(ctx.domain_attachment_by_interface_name).get(str(iface.get("name")))
+    return None if attachment is None else str(attachment)
+
+
+def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
+    name = _str(iface.get("name"))
+    launch_security = launch_security_iommu(ctx) is not None
+    model = iface.get("model") or VIRTIO
+    result = Interface(
+        alias=user_alias(name),
+        model=Model(type=virtio_model(vmi, ctx) if model == VIRTIO else model),
+        source=InterfaceSource(),
+    )
+    if model == VIRTIO:
+        result.driver = _virtio_driver(vmi, launch_security)
+    if iface.get("pciAddress"):
+        result.address = _guest_pci_address(index, iface)
+    acpi_index = iface.get("acpiIndex")
+    if isinstance(acpi_index, int) and acpi_index > 0:
+        result.acpi = ACPI(index=acpi_index)
+    if iface.get("macAddress"):
+        result.mac = MAC(mac=iface["macAddress"])
+    if _attachment(iface, ctx) == TAP:
+        _apply_tap_binding(result, iface, ctx, launch_security)
+    elif iface.get("passtBinding") is not None:
+        passt.apply_passt_binding(result, vmi, iface)
+    return result
+
+
+def _virtio_driver(vmi: JSON, requires_iommu: bool) -> InterfaceDriver | None:
+    queues = network_queues_capacity(vmi)
+    if queues == 0 and not requires_iommu:
+        return None
+    return InterfaceDriver(
+        name="vhost",
+        queues=queues if queues > 0 else None,
+        iommu="on" if requires_iommu else None,
+    )
+
+
+def _guest_pci_address(index: int, iface: JSON) -> Any:
+    try:
+        return pci_address_field(iface["pciAddress"])
+    except PCIAddressError as err:
+        raise ConversionError(
+            f"{_IFACES}[{index}].pciAddress",
+            f"failed to configure interface {_str(iface.get('name'))}: {err}",
+        ) from None
+
+
+def _apply_tap_binding(result: Interface, iface: JSON, ctx: Context, launch_security: bool) -> None:
+    # The launcher prepares the tap device in the pod; libvirt just opens it.
+    result.type = "ethernet"
+    boot_order = iface.get("bootOrder")
+    if boot_order is not None:
+        result.boot = BootOrder(order=boot_order)
+    # Without a boot order the iPXE ROM is useless; with launch security it cannot run.
+    if ctx.arch.rom_tuning and (boot_order is None or launch_security):
+        result.rom = Rom(enabled="no")
+    if iface.get("state") == LINK_DOWN:
+        result.link = LinkState(state="down")
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
