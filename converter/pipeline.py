@@ -6,7 +6,6 @@ read what earlier ones wrote, exactly as KubeVirt's DomainBuilder runs them.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,7 +46,7 @@ from converter.domain.xmlmodel import Element, Origin, iter_children, to_xml
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
 from converter.storage.host_io import apply_host_io
-from converter.vmi import JSON
+from converter.vmi import JSON, copy_json
 
 Configure = Callable[[JSON, Domain, Context], None]
 
@@ -113,7 +112,7 @@ def convert(vmi: JSON, context: JSON | Context | None = None, *, explain: bool =
     context that cannot be converted.
     """
     ctx = context if isinstance(context, Context) else context_from_dict(context)
-    vmi = copy.deepcopy(vmi)
+    vmi = copy_json(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
     domain = new_domain()
     for rule, step in STEPS:

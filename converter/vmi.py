@@ -84,3 +84,12 @@ def enabled(feature: Any, default: bool = False) -> bool:
         return False
     flag = feature.get("enabled")
     return default if flag is None else flag is True
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
+    return value

@@ -42,6 +42,7 @@ class Element:
     SPEC: ClassVar[tuple[_FieldSpec, ...]] = ()
     TAG: ClassVar[str] = ""
     NS: ClassVar[str | None] = None
+    _EMIT: ClassVar[Callable[[Element, str, list[str], str], None]]
 
     origin: Origin | None = field(default=None, kw_only=True, compare=False, repr=False)
 
@@ -105,6 +106,7 @@ def element(tag: str = "", ns: str | None = None) -> Callable[[type[E]], type[E]
         made.SPEC = tuple(specs)
         made.TAG = tag
         made.NS = ns
+        made._EMIT = staticmethod(_compile_emitter(made))
         return made
 
     return wrap
@@ -143,48 +145,82 @@ def _escape_text(value: object) -> str:
     return s
 
 
-def _emit(el: Element, tag: str, out: list[str], indent: str) -> None:
-    head = [indent, "<", tag]
-    if el.NS is not None:
-        head.append(f' xmlns="{el.NS}"')
-    body: list[str] = []
-    own_text: str | None = None
-    inner = indent + "  "
-    for spec in el.SPEC:
-        value = getattr(el, spec.attr)
-        kind = spec.kind
-        if kind == ATTR:
-            if value is not None:
-                head.append(f' {spec.name}="{_escape_attr(value)}"')
-        elif kind == CHILD:
-            if value is not None:
-                _emit(value, spec.name, body, inner)
-        elif kind == CHILDREN:
-            for item in value:
-                _emit(item, spec.name, body, inner)
-        elif kind == FLAG:
-            if value:
-                body.append(f"{inner}<{spec.name}/>\n")
-        elif kind == TEXT_CHILD:
-            if value is not None:
-                body.append(f"{inner}<{spec.name}>{_escape_text(value)}</{spec.name}>\n")
-        elif value is not None:  # TEXT
-            own_text = _escape_text(value)
-    out.append("".join(head))
-    if body:
-        out.append(">\n")
-        out.extend(body)
-        out.append(f"{indent}</{tag}>\n")
-    elif own_text is not None:
-        out.append(f">{own_text}</{tag}>\n")
-    else:
-        out.append("/>\n")
+_NEEDS_ATTR_ESCAPE = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_NEEDS_TEXT_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _attr_value(value: object) -> str:
+    s = value if type(value) is str else str(value)
+    return s if _NEEDS_ATTR_ESCAPE.search(s) is None else _escape_attr(s)
+
+
+def _text_value(value: object) -> str:
+    s = value if type(value) is str else str(value)
+    return s if _NEEDS_TEXT_ESCAPE.search(s) is None else _escape_text(s)
+
+
+Emitter = Callable[[Element, str, list[str], str], None]
+
+
+def _compile_emitter(cls: type[Element]) -> Emitter:
+    """Generate a straight-line emitter for `cls` from its spec.
+
+    The spec is data; turning it into one function per class once avoids
+    walking the spec and dispatching on field kinds for every element of every
+    conversion (the emission dominates conversion time otherwise). Element and
+    attribute names come from the declarations only; values are escaped.
+    """
+    ns = f' xmlns="{cls.NS}"' if cls.NS else ""
+    code = [
+        "def emit(el, tag, out, indent):",
+        f"    head = indent + '<' + tag + {ns!r}",
+        "    start = len(out)",
+        "    out.append('')",
+        "    inner = indent + '  '",
+        "    text = None",
+    ]
+    for spec in cls.SPEC:
+        value, name = f"el.{spec.attr}", spec.name
+        if spec.kind == ATTR:
+            code += [
+                f"    v = {value}",
+                "    if v is not None:",
+                f"        head += ' {name}=\"' + attr_value(v) + '\"'",
+            ]
+        elif spec.kind == CHILD:
+            code += [f"    v = {value}", "    if v is not None:", f"        v._EMIT(v, {name!r}, out, inner)"]
+        elif spec.kind == CHILDREN:
+            code += [f"    for v in {value}:", f"        v._EMIT(v, {name!r}, out, inner)"]
+        elif spec.kind == FLAG:
+            code += [f"    if {value}:", f"        out.append(inner + '<{name}/>\\n')"]
+        elif spec.kind == TEXT_CHILD:
+            code += [
+                f"    v = {value}",
+                "    if v is not None:",
+                f"        out.append(inner + '<{name}>' + text_value(v) + '</{name}>\\n')",
+            ]
+        else:
+            code += [f"    text = {value}"]
+    code += [
+        "    if len(out) > start + 1:",
+        "        out[start] = head + '>\\n'",
+        "        out.append(indent + '</' + tag + '>\\n')",
+        "    elif text is not None:",
+        "        out[start] = head + '>' + text_value(text) + '</' + tag + '>\\n'",
+        "    else:",
+        "        out[start] = head + '/>\\n'",
+    ]
+    namespace: dict[str, Any] = {"attr_value": _attr_value, "text_value": _text_value}
+    # The source is built above from our own declarations, never from input.
+    exec("\n".join(code), namespace)
+    emitter: Emitter = namespace["emit"]
+    return emitter
 
 
 def to_xml(el: Element, tag: str | None = None) -> str:
     """Serialise an element (pretty-printed, two-space indent)."""
     out: list[str] = []
-    _emit(el, tag or el.TAG, out, "")
+    type(el)._EMIT(el, tag or el.TAG, out, "")
     return "".join(out)
 
 
