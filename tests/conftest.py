@@ -38,3 +38,40 @@ def fixture_names() -> list[str]:
 @pytest.fixture
 def reference() -> Path:
     return reference_dir()
+
+
+# ---------------------------------------------------------------- libvirt on every domain
+# Every domain a test produces through `Conversion.xml` is checked after the test by
+# libvirt's RelaxNG schema and libvirt's own parser, so new tests get both checks for free.
+# A test that deliberately emits what only a newer libvirt accepts says so with
+# @pytest.mark.newer_libvirt("reason").
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "newer_libvirt(reason): the domains this test produces need a libvirt newer than 9.0"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _domains_pass_libvirt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from converter.pipeline import Conversion
+
+    produced: list[str] = []
+    render = Conversion.xml.fget  # type: ignore[attr-defined]
+
+    def recording(self: Conversion) -> str:
+        xml: str = render(self)
+        produced.append(xml)
+        return xml
+
+    monkeypatch.setattr(Conversion, "xml", property(recording))
+    yield
+    if request.node.get_closest_marker("newer_libvirt") is not None:
+        return
+    from libvirt_check import libvirt_parse, schema_errors
+
+    for xml in dict.fromkeys(produced):
+        errors = schema_errors(xml)
+        assert not errors, f"a produced domain fails libvirt's schema: {errors[:3]}\n{xml}"
+        libvirt_parse(xml)
