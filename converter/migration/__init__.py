@@ -1,0 +1,106 @@
+"""The domain XML a live migration sends to the target, as one pure function.
+
+KubeVirt builds it in two places: the source launcher rewrites libvirt's
+migratable XML (slices and file/block swaps for volumes copied to new
+storage, then the VMI UID swap), and libvirt's qemu hook lets the target
+launcher adapt it to the target pod (dedicated CPUs, namespace in disk paths,
+tap names, vGPU UUID). `migratable_xml` always runs the source stage and runs
+the target stage when target facts are given. The input document is edited
+in place, so anything not rewritten, `<metadata>` included, is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from converter.errors import ConversionError
+from converter.migration import source as source_stage
+from converter.migration import target_hooks
+from converter.migration.cpu_hook import cpu_dedicated_hook
+from converter.migration.facts import GPUDevice, SourceFacts, TargetFacts, VolumeFacts
+from converter.migration.safe_xml import parse_domain, serialize
+from converter.vmi import JSON, uid
+
+__all__ = [
+    "GPUDevice",
+    "MigratableXML",
+    "SourceFacts",
+    "TargetFacts",
+    "VolumeFacts",
+    "migratable_xml",
+    "migratable_xml_from_request",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MigratableXML:
+    domain_xml: str  # libvirt's DestXML and PersistXML
+    dest_name: str  # libvirt's DestName
+    disks_to_copy: list[str]  # target devs for MigrateDisks (and MigrateDisksDetectZeroes)
+
+    def to_dict(self) -> JSON:
+        return {"domainXml": self.domain_xml, "destName": self.dest_name, "disksToCopy": list(self.disks_to_copy)}
+
+
+def migratable_xml(
+    domain_xml: str,
+    vmi: JSON,
+    source: SourceFacts | None = None,
+    target: TargetFacts | None = None,
+    live_xml: str | None = None,
+) -> MigratableXML:
+    """The destination XML, domain name and disks to copy for migrating `vmi`.
+
+    `domain_xml` is libvirt's GetXMLDesc(MIGRATABLE) of the running domain;
+    `live_xml` its GetXMLDesc(0), which KubeVirt reads the disks to copy from
+    (the migratable XML is used when it is not given).
+    """
+    if not isinstance(vmi, dict):
+        raise ConversionError("vmi", "expected the VMI as a JSON object")
+    source = source or SourceFacts()
+    root = parse_domain(domain_xml, "domainXml")
+    source_stage.configure_local_disks(root, vmi, source)
+    new_uid = source_stage.target_uid(vmi, source)
+    if new_uid is not None:
+        source_stage.replace_uid(root, uid(vmi), new_uid)
+    if live_xml is None:
+        disks = source_stage.disks_to_copy(root, vmi, source)
+    else:
+        disks = source_stage.disks_to_copy(parse_domain(live_xml, "liveXml"), vmi, source, "liveXml")
+    if target is not None:
+        _run_target_hooks(root, vmi, target)
+    return MigratableXML(domain_xml=serialize(root), dest_name=source_stage.dest_name(vmi), disks_to_copy=disks)
+
+
+def _run_target_hooks(root: etree._Element, vmi: JSON, target: TargetFacts) -> None:
+    """The target launcher's hooks, in KubeVirt's registration order."""
+    cpu_dedicated_hook(root, vmi, target)
+    target_hooks.disk_source_path_hook(root, vmi, target)
+    if target.upgrade_ordinal_ifaces:
+        target_hooks.upgrade_ordinal_naming_scheme(root, vmi, target)
+    if target.vgpu_hook:
+        target_hooks.vgpu_live_migration(root, target)
+
+
+def migratable_xml_from_request(document: JSON) -> JSON:
+    """JSON in, JSON out: `{"domainXml", "vmi", "source"?, "target"?, "liveXml"?}` →
+    `{"domainXml", "destName", "disksToCopy"}`."""
+    if not isinstance(document, dict):
+        raise ConversionError("", "expected the request as a JSON object")
+    domain_xml, vmi = document.get("domainXml"), document.get("vmi")
+    if not isinstance(domain_xml, str):
+        raise ConversionError("domainXml", "expected the domain XML as a string")
+    if not isinstance(vmi, dict):
+        raise ConversionError("vmi", "expected the VMI as a JSON object")
+    target = document.get("target")
+    live_xml = document.get("liveXml")
+    result = migratable_xml(
+        domain_xml,
+        vmi,
+        source=SourceFacts.from_dict(document.get("source")),
+        target=None if target is None else TargetFacts.from_dict(target),
+        live_xml=live_xml,
+    )
+    return result.to_dict()
