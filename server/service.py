@@ -14,6 +14,7 @@ from grpc_status import rpc_status
 from converter.errors import ConversionError
 from converter.pipeline import convert
 from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
+from server import flows
 from server.protodict import message_to_dict
 from server.requests import check_context, check_vmi, load_document, unknown_field_warnings
 
@@ -85,8 +86,17 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
             else:
                 yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)
 
-    def MigratableXML(self, request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "MigratableXML is not implemented yet")
+    def MigratableXML(self, request: service_pb2.MigratableXMLRequest, context: grpc.ServicerContext) -> Any:
+        try:
+            result = flows.migratable_xml(flows.request_document(request))
+        except Exception as err:  # every failure becomes a status
+            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
+        return service_pb2.MigratableXMLResponse(
+            id=request.id,
+            domain_xml=result["domainXml"],
+            dest_name=result["destName"],
+            disks_to_copy=result["disksToCopy"],
+        )
 
     def HotplugDisk(self, request: Any, context: grpc.ServicerContext) -> Any:
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "HotplugDisk is not implemented yet")

@@ -85,7 +85,8 @@ def _run_target_hooks(root: etree._Element, vmi: JSON, target: TargetFacts) -> N
 
 
 def migratable_xml_from_request(document: JSON) -> JSON:
-    """JSON in, JSON out: `{"domainXml", "vmi", "source"?, "target"?, "liveXml"?}` →
+    """JSON in, JSON out, in the MigratableXMLRequest/Response JSON form:
+    `{"domainXml", "liveDomainXml"?, "vmi", "sourceFacts"?, "targetFacts"?}` →
     `{"domainXml", "destName", "disksToCopy"}`."""
     if not isinstance(document, dict):
         raise ConversionError("", "expected the request as a JSON object")
@@ -94,13 +95,12 @@ def migratable_xml_from_request(document: JSON) -> JSON:
         raise ConversionError("domainXml", "expected the domain XML as a string")
     if not isinstance(vmi, dict):
         raise ConversionError("vmi", "expected the VMI as a JSON object")
-    target = document.get("target")
-    live_xml = document.get("liveXml")
+    target = document.get("targetFacts")
     result = migratable_xml(
         domain_xml,
         vmi,
-        source=SourceFacts.from_dict(document.get("source")),
+        source=SourceFacts.from_dict(document.get("sourceFacts")),
         target=None if target is None else TargetFacts.from_dict(target),
-        live_xml=live_xml,
+        live_xml=document.get("liveDomainXml") or None,
     )
     return result.to_dict()

@@ -83,7 +83,7 @@ class SourceFacts:
     target_uid: str | None = None  # None: status.migrationState.targetState.virtualMachineInstanceUID
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "source") -> SourceFacts:
+    def from_dict(cls, data: Any, path: str = "sourceFacts") -> SourceFacts:
         data = _object(data, path)
         volumes = _object(data.get("volumes"), f"{path}.volumes")
         return cls(
@@ -91,7 +91,7 @@ class SourceFacts:
                 str(name): VolumeFacts.from_dict(facts, f"{path}.volumes{_key(str(name))}")
                 for name, facts in volumes.items()
             },
-            target_uid=_optional_str(data.get("targetUid"), f"{path}.targetUid"),
+            target_uid=_optional_str(data.get("targetVmiUid"), f"{path}.targetVmiUid"),
         )
 
 
@@ -133,14 +133,14 @@ class TargetFacts:
     gpu_devices: tuple[GPUDevice, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "target") -> TargetFacts:
+    def from_dict(cls, data: Any, path: str = "targetFacts") -> TargetFacts:
         data = _object(data, path)
         gpus = _gpu_devices(data, path)
-        vgpu_hook = _optional_bool(data.get("vgpuHook"), f"{path}.vgpuHook")
+        vgpu_hook = _optional_bool(data.get("vgpuDedicatedHook"), f"{path}.vgpuDedicatedHook")
         return cls(
             cpu_set=_cpu_set(data.get("cpuSet"), f"{path}.cpuSet"),
             topology=_object(data.get("topology"), f"{path}.topology") or None,
-            domain_namespace=_optional_str(data.get("domainNamespace"), f"{path}.domainNamespace"),
+            domain_namespace=_optional_str(data.get("namespace"), f"{path}.namespace"),
             upgrade_ordinal_ifaces=_optional_bool(
                 data.get("upgradeOrdinalIfaces"), f"{path}.upgradeOrdinalIfaces") is True,
             pod_interface_names=_names(data.get("podInterfaceNames"), f"{path}.podInterfaceNames"),

@@ -104,8 +104,8 @@ def _request() -> JSON:
     return {
         "domainXml": _SOURCE_XML,
         "vmi": _vmi(),
-        "source": {"volumes": {"data": {"virtualSize": str(SIZE)}}},
-        "target": {
+        "sourceFacts": {"volumes": {"data": {"virtualSize": str(SIZE)}}},
+        "targetFacts": {
             "cpuSet": [10, 11],
             "topology": {"numaCells": [{"id": 0, "cpus": [{"id": 10, "siblings": [10]},
                                                           {"id": 11, "siblings": [11]}]}]},
@@ -125,7 +125,7 @@ def test_full_request_runs_both_stages() -> None:
 
 def test_request_without_target_runs_only_the_source_stage() -> None:
     request = _request()
-    del request["target"]
+    del request["targetFacts"]
     response = migratable_xml_from_request(request)
     assert 'cpuset="2"' in response["domainXml"]
     assert "/src-ns/vm/noCloud.iso" in response["domainXml"]
@@ -135,21 +135,21 @@ def test_request_without_target_runs_only_the_source_stage() -> None:
 @pytest.mark.parametrize(("request_update", "field", "message"), [
     pytest.param({"domainXml": 5}, "domainXml", "expected the domain XML as a string", id="domainXml type"),
     pytest.param({"vmi": []}, "vmi", "expected the VMI as a JSON object", id="vmi type"),
-    pytest.param({"source": {"volumes": {"data": {"virtualSize": -1}}}}, 'source.volumes["data"].virtualSize',
+    pytest.param({"sourceFacts": {"volumes": {"data": {"virtualSize": -1}}}}, 'sourceFacts.volumes["data"].virtualSize',
                  "expected a non-negative integer", id="negative size"),
-    pytest.param({"source": {"volumes": {"data": {"migrated": "yes"}}}}, 'source.volumes["data"].migrated',
+    pytest.param({"sourceFacts": {"volumes": {"data": {"migrated": "yes"}}}}, 'sourceFacts.volumes["data"].migrated',
                  "expected a boolean", id="migrated type"),
-    pytest.param({"source": {"targetUid": 1}}, "source.targetUid", "expected a string", id="targetUid type"),
-    pytest.param({"target": {"cpuSet": [1, "x"]}}, "target.cpuSet[1]", "expected a non-negative integer",
+    pytest.param({"sourceFacts": {"targetVmiUid": 1}}, "sourceFacts.targetVmiUid", "expected a string", id="targetUid type"),
+    pytest.param({"targetFacts": {"cpuSet": [1, "x"]}}, "targetFacts.cpuSet[1]", "expected a non-negative integer",
                  id="cpuSet entry"),
-    pytest.param({"target": {"topology": []}}, "target.topology", "expected an object", id="topology type"),
-    pytest.param({"target": {"gpuDevices": [{"uuid": "u"}]}}, "target.gpuDevices[0].type",
+    pytest.param({"targetFacts": {"topology": []}}, "targetFacts.topology", "expected an object", id="topology type"),
+    pytest.param({"targetFacts": {"gpuDevices": [{"uuid": "u"}]}}, "targetFacts.gpuDevices[0].type",
                  "expected the device type (mdev or pci)", id="gpu without type"),
-    pytest.param({"target": {"gpuDevices": [], "mdevUuids": []}}, "target.mdevUuids",
+    pytest.param({"targetFacts": {"gpuDevices": [], "mdevUuids": []}}, "targetFacts.mdevUuids",
                  "give either gpuDevices or mdevUuids, not both", id="both gpu forms"),
-    pytest.param({"target": {"podInterfaceNames": {"sec": 3}}}, 'target.podInterfaceNames["sec"]',
+    pytest.param({"targetFacts": {"podInterfaceNames": {"sec": 3}}}, 'targetFacts.podInterfaceNames["sec"]',
                  "expected a pod interface name", id="pod interface name type"),
-    pytest.param({"liveXml": 3}, "liveXml", "expected the domain XML as a string", id="liveXml type"),
+    pytest.param({"liveDomainXml": 3}, "liveXml", "expected the domain XML as a string", id="liveXml type"),
 ])
 def test_request_errors_name_the_field(request_update: JSON, field: str, message: str) -> None:
     request = _request()
@@ -161,15 +161,15 @@ def test_request_errors_name_the_field(request_update: JSON, field: str, message
 
 def test_facts_from_camel_case_json() -> None:
     source = SourceFacts.from_dict({"volumes": {"v": {"virtualSize": 5, "migrated": True, "sourceIsBlock": False,
-                                                      "targetIsBlock": True}}, "targetUid": "t"})
+                                                      "targetIsBlock": True}}, "targetVmiUid": "t"})
     assert source == SourceFacts(volumes={"v": VolumeFacts(virtual_size=5, migrated=True, source_is_block=False,
                                                            target_is_block=True)}, target_uid="t")
-    target = TargetFacts.from_dict({"cpuSet": [1, "2"], "domainNamespace": "ns", "upgradeOrdinalIfaces": True,
+    target = TargetFacts.from_dict({"cpuSet": [1, "2"], "namespace": "ns", "upgradeOrdinalIfaces": True,
                                     "podInterfaceNames": {"a": "podabc"},
                                     "gpuDevices": [{"type": "pci", "pciAddress": "0000:01:00.0"}]})
     assert target == TargetFacts(cpu_set=(1, 2), domain_namespace="ns", upgrade_ordinal_ifaces=True,
                                  pod_interface_names={"a": "podabc"}, vgpu_hook=True,
                                  gpu_devices=(GPUDevice(type="pci", pci_address="0000:01:00.0"),))
-    assert TargetFacts.from_dict({"mdevUuids": ["u"], "vgpuHook": False}) == TargetFacts(
+    assert TargetFacts.from_dict({"mdevUuids": ["u"], "vgpuDedicatedHook": False}) == TargetFacts(
         vgpu_hook=False, gpu_devices=(GPUDevice(type="mdev", uuid="u"),))
     assert TargetFacts.from_dict(None) == TargetFacts()

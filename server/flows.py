@@ -1,0 +1,34 @@
+"""The two launcher flows around a conversion, MigratableXML and HotplugDisk, over RPC.
+
+Requests are mapped to their JSON form (protobuf's JSON names) and handed to
+the pure functions in `converter.migration` / `converter.hotplug`, which the
+CLI calls with the same JSON; only the VMI needs decoding from `vmi`/`vmiJson`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from converter.errors import ConversionError
+from converter.migration import migratable_xml_from_request
+from kubevirt.converter.v1 import service_pb2
+from server.protodict import message_to_dict
+from server.requests import check_vmi, load_document
+
+FlowRequest: TypeAlias = service_pb2.MigratableXMLRequest | service_pb2.HotplugDiskRequest
+
+
+def request_document(request: FlowRequest) -> dict[str, Any]:
+    """The request as JSON with the VMI decoded in place of `vmiJson`."""
+    document = message_to_dict(request)
+    if "vmiJson" in document:
+        document["vmi"] = load_document(request.vmi_json, "vmiJson")
+        del document["vmiJson"]
+    if "vmi" not in document:
+        raise ConversionError("vmi", "a VirtualMachineInstance is required (set vmi or vmiJson)")
+    document["vmi"] = check_vmi(document["vmi"], "vmi")
+    return document
+
+
+def migratable_xml(document: dict[str, Any]) -> dict[str, Any]:
+    return migratable_xml_from_request(document)
