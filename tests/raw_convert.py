@@ -16,6 +16,20 @@ from converter.defaults import set_object_defaults
 from converter.domain.model import Domain
 
 
+def with_minimal_memory(vmi: dict[str, Any]) -> dict[str, Any]:
+    """KubeVirt's tests build on NewMinimalVMI, which requests 8192Ki of memory; do the same
+    when a ported VMI says nothing about memory (a domain without memory is refused)."""
+    domain = vmi.setdefault("spec", {}).setdefault("domain", {})
+    resources = domain.setdefault("resources", {})
+    has_memory = any(
+        "memory" in (resources.get(kind) or {}) for kind in ("requests", "limits")
+    ) or (domain.get("memory") or {}).get("guest") is not None
+    if not has_memory:
+        resources.setdefault("requests", {})["memory"] = "8192Ki"
+    return vmi
+
+
 def raw_convert(vmi: dict[str, Any], context: dict[str, Any] | None = None) -> Domain:
+    vmi = with_minimal_memory(vmi)
     with patch.object(pipeline, "apply_vmi_defaults", lambda vmi, arch: set_object_defaults(vmi)):
         return pipeline.convert(vmi, context or {}).domain

@@ -19,7 +19,11 @@ def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
     guest, max_guest = memory.get("guest"), memory.get("maxGuest")
     if max_guest is None or (guest is not None and _equal(guest, max_guest)):
         amount, field = virtual_memory(vmi)
-        domain.memory = Memory(value=quantity_to_bytes(amount, field), unit="b")
+        size = quantity_to_bytes(amount, field)
+        if size == 0:
+            # KubeVirt's admission refuses such a VMI; its converter would emit a domain libvirt refuses.
+            raise ConversionError(field, "the guest needs memory: set spec.domain.memory.guest or a memory request")
+        domain.memory = Memory(value=size, unit="b")
         return
     if guest is None:
         # KubeVirt dereferences the missing guest size and crashes.

@@ -64,8 +64,15 @@ def _handled_elsewhere(iface: JSON, ctx: Context) -> bool:
     return iface.get("binding") is not None and _attachment(iface, ctx) != TAP
 
 
+_CORE_TAP_BINDINGS = ("masquerade", "bridge")
+
+
 def _attachment(iface: JSON, ctx: Context) -> str | None:
     attachment = obj(ctx.domain_attachment_by_interface_name).get(str(iface.get("name")))
+    if attachment is None and any(iface.get(b) is not None for b in _CORE_TAP_BINDINGS):
+        # KubeVirt's launcher always maps masquerade and bridge to "tap"; a request
+        # that leaves the map out still gets the interface libvirt can start.
+        return TAP
     return None if attachment is None else str(attachment)
 
 
@@ -91,6 +98,11 @@ def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
         _apply_tap_binding(result, iface, ctx, launch_security)
     elif iface.get("passtBinding") is not None:
         passt.apply_passt_binding(result, vmi, iface)
+    else:
+        raise ConversionError(
+            f"{_IFACES}[{index}]",
+            f"interface {name} has no domain attachment: set context.domainAttachmentByInterfaceName[{name!r}]",
+        )
     return result
 
 

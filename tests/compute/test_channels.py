@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from raw_convert import with_minimal_memory
+
 from converter.compute import channels
 from converter.context import Context
 from converter.domain.xmlmodel import to_xml
@@ -39,6 +41,6 @@ def test_downward_metrics_channel() -> None:
 def test_convert_sets_downward_metrics_socket() -> None:
     vmi = {"metadata": {"name": "t", "namespace": "ns"},
            "spec": {"domain": {"devices": {"downwardMetrics": {}}}}}
-    domain = convert(vmi, {"allowEmulation": True}).domain
+    domain = convert(with_minimal_memory(vmi), {"allowEmulation": True}).domain
     assert domain.devices is not None
     assert DOWNWARD_METRICS in [to_xml(c, "channel") for c in domain.devices.channels]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import balloon, controllers, rng
 from converter.compute.controllers import ControllerOptions, add_controllers, is_usb_needed
@@ -385,7 +386,7 @@ def test_converter_virtio_transitional(arch: str) -> None:
                                              ("arm64", "virtio-non-transitional"), ("s390x", "virtio-scsi")])
 def test_convert_hotplug_adds_scsi_controller(arch: str, model: str) -> None:
     vmi = {"metadata": {"name": "testvmi", "namespace": "mynamespace"}, "spec": {"domain": {}}}
-    domain = convert(vmi, {"architecture": arch, "allowEmulation": True}).domain
+    domain = convert(with_minimal_memory(vmi), {"architecture": arch, "allowEmulation": True}).domain
     assert domain.devices is not None
     assert len(domain.devices.controllers) == 3
     assert [c.model for c in domain.devices.controllers if c.type == "scsi"] == [model]
@@ -396,7 +397,7 @@ def test_convert_hotplug_adds_scsi_controller(arch: str, model: str) -> None:
 def test_convert_no_scsi_controller_when_hotplug_disabled() -> None:
     vmi = {"metadata": {"name": "testvmi", "namespace": "mynamespace"},
            "spec": {"domain": {"devices": {"disableHotplug": True}}}}
-    domain = convert(vmi, {"allowEmulation": True}).domain
+    domain = convert(with_minimal_memory(vmi), {"allowEmulation": True}).domain
     assert domain.devices is not None
     assert [c.type for c in domain.devices.controllers] == ["usb", "virtio-serial"]
 

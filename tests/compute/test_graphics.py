@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import graphics
 from converter.context import context_from_dict
@@ -94,7 +95,8 @@ def test_amd64_efi_with_bochs() -> None:
 
 
 def _convert(vmi: JSON, context: JSON) -> Domain:
-    return convert(vmi, {"allowEmulation": True, "hypervisorDeviceAvailable": True, **context}).domain
+    context = {"allowEmulation": True, "hypervisorDeviceAvailable": True, **context}
+    return convert(with_minimal_memory(vmi), context).domain
 
 
 def _small_vmi(devices: JSON) -> JSON:
@@ -181,7 +183,7 @@ def test_convert_display_device(arch: str, bootloader: JSON, bochs: bool, expect
         "spec": {"domain": {"resources": {"requests": {"memory": "8192Ki"}},
                             "firmware": {"bootloader": bootloader}}},
     }
-    domain = convert(vmi, {"architecture": arch, "bochsForEFIGuests": bochs, "allowEmulation": True,
-                           "efiConfiguration": {}}).domain
+    context = {"architecture": arch, "bochsForEFIGuests": bochs, "allowEmulation": True, "efiConfiguration": {}}
+    domain = convert(with_minimal_memory(vmi), context).domain
     assert domain.devices is not None
     assert [to_xml(v, "video") for v in domain.devices.videos] == [expected]

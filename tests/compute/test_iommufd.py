@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import iommufd
 from converter.context import context_from_dict
@@ -28,5 +29,5 @@ def test_iommufd(enabled: bool, expected: str | None) -> None:
 def test_convert_iommufd(enabled: bool, expected: str | None) -> None:
     vmi = {"metadata": {"name": "t", "namespace": "ns"}, "spec": {"domain": {}}}
     context = {"allowEmulation": True, "hypervisorDeviceAvailable": True, "iommufdEnabled": enabled}
-    domain = convert(vmi, context).domain
+    domain = convert(with_minimal_memory(vmi), context).domain
     assert (None if domain.iommufd is None else to_xml(domain.iommufd)) == expected

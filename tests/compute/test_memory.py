@@ -116,8 +116,14 @@ def test_max_guest_without_guest_is_an_error() -> None:
     assert err.value.field == "spec.domain.memory.guest"
 
 
-def test_no_memory_at_all_is_zero_bytes() -> None:
-    assert _memory_xml(_configure(_vmi())) == _bytes(0)
+def test_no_memory_at_all_is_refused() -> None:
+    # KubeVirt would emit <memory>0</memory>, which libvirt refuses.
+    with pytest.raises(ConversionError) as err:
+        _configure(_vmi())
+    assert (err.value.field, err.value.message) == (
+        "spec.domain.resources.requests.memory",
+        "the guest needs memory: set spec.domain.memory.guest or a memory request",
+    )
 
 
 # KubeVirt: converter_test.go "should calculate mebibyte from a quantity"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from raw_convert import with_minimal_memory
+
 from converter.compute import panic
 from converter.context import Context
 from converter.domain.xmlmodel import to_xml
@@ -37,4 +39,4 @@ def test_panic_device_without_model() -> None:
 def test_convert_panic_device() -> None:
     vmi = {"metadata": {"name": "testvmi", "namespace": "mynamespace"},
            "spec": {"domain": {"devices": {"panicDevices": [{"model": "hyperv"}]}}}}
-    assert '<panic model="hyperv"/>' in convert(vmi, {"allowEmulation": True}).xml
+    assert '<panic model="hyperv"/>' in convert(with_minimal_memory(vmi), {"allowEmulation": True}).xml

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import sound
 from converter.context import Context
@@ -71,6 +72,6 @@ def test_invalid_model() -> None:
 def test_convert_sound(spec_sound: JSON | None, expected: list[str]) -> None:
     vmi = _vmi(spec_sound)
     vmi["metadata"] = {"name": "testvmi", "namespace": "mynamespace"}
-    domain = convert(vmi, {"allowEmulation": True}).domain
+    domain = convert(with_minimal_memory(vmi), {"allowEmulation": True}).domain
     assert domain.devices is not None
     assert [to_xml(s, "sound") for s in domain.devices.sounds] == expected

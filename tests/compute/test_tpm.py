@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import tpm
 from converter.context import Context
@@ -56,6 +57,6 @@ def test_persistent_tpm_uses_crb() -> None:
 def test_convert_tpm(spec_tpm: Any, expected: list[str]) -> None:
     devices = {} if spec_tpm is None else {"tpm": spec_tpm}
     vmi = {"metadata": {"name": "t", "namespace": "ns"}, "spec": {"domain": {"devices": devices}}}
-    domain = convert(vmi, {"allowEmulation": True}).domain
+    domain = convert(with_minimal_memory(vmi), {"allowEmulation": True}).domain
     assert domain.devices is not None
     assert [to_xml(t, "tpm") for t in domain.devices.tpms] == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from raw_convert import with_minimal_memory
 
 from converter.compute import vsock
 from converter.context import Context, context_from_dict
@@ -49,7 +50,7 @@ def test_convert_adds_vsock(transitional: bool) -> None:
         "spec": {"domain": {"devices": {"autoattachVSOCK": True, "useVirtioTransitional": transitional}}},
         "status": {"VSOCKCID": 100},
     }
-    domain = convert(vmi, {"allowEmulation": True, "useVirtioTransitional": transitional}).domain
+    domain = convert(with_minimal_memory(vmi), {"allowEmulation": True, "useVirtioTransitional": transitional}).domain
     assert domain.devices is not None and domain.devices.vsock is not None
     assert to_xml(domain.devices.vsock, "vsock") == (
         '<vsock model="virtio-non-transitional">\n  <cid auto="no" address="100"/>\n</vsock>\n'

@@ -318,10 +318,29 @@ def test_sev_iommu_and_rom() -> None:
 # KubeVirt: converter_test.go "with Secure Execution LaunchSecurity": "should set IOMMU attribute of the
 # virtio-net driver" (no domain attachment given: KubeVirt leaves the type empty)
 def test_secure_execution_iommu() -> None:
-    ctx = context_from_dict({"architecture": S390X, "useLaunchSecurityPV": True})
-    iface = '<interface>\n  <source/>\n  <model type="virtio"/>\n  <alias name="ua-{}"/>\n' \
-            '  <driver name="vhost" iommu="on"/>\n</interface>\n'
-    assert configured(launch_security_vmi("virtio"), ctx) == [iface.format("default"), iface.format("red")]
+    # KubeVirt's test leaves the attachment map empty and gets `<interface type="">`, which libvirt
+    # refuses; with the launcher's real map both interfaces are tap-attached.
+    ctx = context_from_dict({"architecture": S390X, "useLaunchSecurityPV": True,
+                             "domainAttachmentByInterfaceName": {"default": "tap", "red": "tap"}})
+    driver = '  <driver name="vhost" iommu="on"/>\n'
+    assert configured(launch_security_vmi("virtio"), ctx) == [
+        ethernet("default", "virtio", post=driver), ethernet("red", "virtio", post=driver),
+    ]
+
+
+def test_interface_without_attachment_is_refused() -> None:
+    vmi = vmi_with([{"name": "red"}], [{"name": "red"}])
+    with pytest.raises(ConversionError) as err:
+        configured(vmi, context_from_dict({}))
+    assert (err.value.field, err.value.message) == (
+        "spec.domain.devices.interfaces[0]",
+        "interface red has no domain attachment: set context.domainAttachmentByInterfaceName['red']",
+    )
+
+
+def test_core_bindings_attach_as_tap_without_a_map() -> None:
+    vmi = vmi_with([bridge()], [POD_NETWORK])
+    assert configured(vmi, context_from_dict({})) == [ethernet("default", post=ROM_OFF)]
 
 
 def test_virtio_transitional_model() -> None:
