@@ -14,3 +14,4 @@ class ConversionError(Exception):
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
+        self.rule = ""  # the pipeline stage that refused, filled in by the pipeline

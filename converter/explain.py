@@ -1,18 +1,30 @@
 """Explain: for every emitted element, the rule and the inputs that produced it.
 
-The pipeline records an Origin on each element as it is built (configurators
-may name the VMI fields and context facts they read; the pipeline stamps the
-rule of the step that created it), so explaining is a walk over the finished
-tree, not a second conversion that guesses.
+Explaining runs the real pipeline (`pipeline.build`) with the VMI and the
+context wrapped in recorders: every VMI field and context fact a stage reads
+is noted, and after each stage the elements it created are stamped with the
+stage's rule and what it read. Elements that carry a user alias (`ua-NAME`)
+keep only the reads of the VMI list items of that name (the disk and its
+volume, the interface and its network...). Fields that KubeVirt's defaulting
+filled in rather than the VMI are named in the note. Nothing is guessed after
+the fact: an element is explained by the stage that built it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from converter.domain.xmlmodel import Element, Origin, iter_children
+from converter import pipeline
+from converter.context import _SIMPLE, Context, context_from_dict
+from converter.domain.model import Domain
+from converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children
+from converter.errors import ConversionError
+from converter.vmi import JSON, copy_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,25 +35,417 @@ class Explanation:
     def as_json(self) -> dict[str, object]:
         return {
             "xpath": self.xpath,
-            "rule": self.origin.rule,
             "fields": list(self.origin.fields),
             "facts": list(self.origin.facts),
+            "rule": self.origin.rule,
             "note": self.origin.note,
         }
 
 
-def explanations(root: Element) -> list[Explanation]:
-    """One entry per element below `root`, in document order, with its XPath."""
-    return list(_walk(root, f"/{root.TAG}"))
+@dataclass(slots=True)
+class Explained:
+    """An explained conversion, or the explanation of its rejection."""
+
+    domain: Domain | None
+    explanations: list[Explanation]
+    warnings: list[str]
+    error: ConversionError | None = None
+    error_rule: str = ""
+    error_fields: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        from converter.domain.xmlmodel import to_xml
+
+        result: dict[str, object] = {
+            "domainXml": to_xml(self.domain) if self.domain is not None else "",
+            "explanations": [e.as_json() for e in self.explanations],
+            "warnings": list(self.warnings),
+        }
+        if self.error is not None:
+            result["error"] = {
+                "rule": self.error_rule,
+                "field": self.error.field,
+                "fields": list(self.error_fields),
+                "message": self.error.message,
+            }
+        return result
 
 
-def _walk(element: Element, path: str) -> Iterator[Explanation]:
-    totals = Counter(name for name, _ in iter_children(element))
+def explain(vmi: JSON, context: JSON | Context | None = None) -> Explained:
+    """Convert like `pipeline.convert`, recording where every element came from."""
+    ctx = context if isinstance(context, Context) else context_from_dict(context)
+    defaulted = pipeline.prepare(vmi, ctx)
+    recorder = _Recorder(_changed_paths(copy_json(vmi), defaulted), defaulted)
+    traced_vmi = _TracingDict(defaulted, "", recorder)
+    traced_ctx = _tracing_context(ctx, recorder)
+    observer = _Observer(recorder)
+    try:
+        conversion = pipeline.build(traced_vmi, traced_ctx, observer)
+    except ConversionError as err:
+        fields = tuple(dict.fromkeys([err.field, *_leaves(recorder.fields)]))
+        return Explained(None, [], [], err, err.rule, fields)
+    domain = conversion.domain
+    return Explained(domain, explanations(domain, observer.plain), conversion.warnings)
+
+
+PlainOrigins = dict[tuple[int, str], Origin]
+
+
+def explanations(root: Element, plain: PlainOrigins | None = None) -> list[Explanation]:
+    """One entry per element from `root` down, in document order, with its XPath.
+
+    `plain` holds the origins of flag and text children (`<readonly/>`,
+    `<name>`), keyed by (id of their element, XML name).
+    """
+    path = f"/{root.TAG}"
+    head = [Explanation(path, root.origin)] if root.origin is not None else []
+    return head + list(_walk(root, path, plain or {}))
+
+
+def _walk(element: Element, path: str, plain: PlainOrigins) -> Iterator[Explanation]:
+    children = list(iter_child_elements(element))
+    totals = Counter(name for name, _ in children)
     seen: Counter[str] = Counter()
-    for name, sub in iter_children(element):
+    for name, sub in children:
         seen[name] += 1
         step = f"{name}[{seen[name]}]" if totals[name] > 1 else name
         sub_path = f"{path}/{step}"
-        if sub.origin is not None:
-            yield Explanation(sub_path, sub.origin)
-        yield from _walk(sub, sub_path)
+        origin = plain.get((id(element), name), element.origin) if sub is None else sub.origin
+        if origin is not None:
+            yield Explanation(sub_path, origin)
+        if sub is not None:
+            yield from _walk(sub, sub_path, plain)
+
+
+# ---------------------------------------------------------------- recording reads
+
+
+class _Recorder:
+    def __init__(self, defaulted_paths: set[str], vmi: JSON) -> None:
+        self.fields: set[str] = set()
+        self.facts: set[str] = set()
+        self.defaulted_paths = defaulted_paths
+        self.vmi = vmi
+
+    def reset(self) -> None:
+        self.fields, self.facts = set(), set()
+
+
+class _TracingDict(dict[str, Any]):
+    """A read-only view of a VMI object that notes the path of every key read."""
+
+    def __init__(self, data: dict[str, Any], path: str, recorder: _Recorder) -> None:
+        super().__init__(data)
+        self._path, self._recorder = path, recorder
+
+    def _note(self, key: object) -> str:
+        if self._path.startswith("context."):
+            path = f'{self._path}["{key}"]'
+            self._recorder.facts.add(path)
+        else:
+            path = f"{self._path}.{key}" if self._path else str(key)
+            self._recorder.fields.add(path)
+        return path
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in self.keys():
+            return default
+        return _wrap(super().__getitem__(key), self._note(key), self._recorder)
+
+    def __getitem__(self, key: str) -> Any:
+        return _wrap(super().__getitem__(key), self._note(key), self._recorder)
+
+    def __contains__(self, key: object) -> bool:
+        self._note(key)
+        return super().__contains__(key)
+
+    def items(self) -> Any:
+        return [(k, _wrap(v, self._note(k), self._recorder)) for k, v in super().items()]
+
+    def values(self) -> Any:
+        return [v for _, v in self.items()]
+
+
+class _TracingList(list[Any]):
+    def __init__(self, data: list[Any], path: str, recorder: _Recorder) -> None:
+        super().__init__(data)
+        self._path, self._recorder = path, recorder
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        position = index if index >= 0 else len(self) + index
+        return _wrap(super().__getitem__(index), f"{self._path}[{position}]", self._recorder)
+
+    def __iter__(self) -> Iterator[Any]:
+        for index in range(len(self)):
+            yield self[index]
+
+
+def _wrap(value: Any, path: str, recorder: _Recorder) -> Any:
+    if isinstance(value, dict) and not isinstance(value, _TracingDict):
+        return _TracingDict(value, path, recorder)
+    if isinstance(value, list) and not isinstance(value, _TracingList):
+        return _TracingList(value, path, recorder)
+    return value
+
+
+_CONTEXT_NAMES = {attr: f"context.{key}" for key, attr in _SIMPLE.items()} | {
+    "arch": "context.architecture",
+    "efi_configuration": "context.efiConfiguration",
+    "disk_facts": "context.diskFacts",
+    "paths": "context.paths",
+}
+
+
+def _tracing_context(ctx: Context, recorder: _Recorder) -> Context:
+    """A copy of the context whose fact reads are noted (dict facts also per key)."""
+
+    class TracingContext(Context):
+        def __getattribute__(self, name: str) -> Any:
+            value = object.__getattribute__(self, name)
+            fact = _CONTEXT_NAMES.get(name)
+            if fact is None:
+                return value
+            if isinstance(value, dict):
+                return _TracingDict(value, fact, recorder)
+            recorder.facts.add(fact)
+            return value
+
+    values = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
+    return TracingContext(**values)
+
+
+# ---------------------------------------------------------------- stamping elements
+
+
+class _Observer:
+    def __init__(self, recorder: _Recorder) -> None:
+        self.recorder = recorder
+        self.plain: PlainOrigins = {}
+        self.attributes: dict[int, dict[str, object]] = {}
+
+    def __call__(self, rule: str, domain: Domain) -> None:
+        fields, facts = _leaves(self.recorder.fields), _leaves(self.recorder.facts)
+        if rule == "domain":  # the skeleton reads nothing; earlier reads only chose the stages
+            fields, facts = [], []
+        if domain.origin is None:
+            domain.origin = Origin(rule, note="the domain; its type is set by the hypervisor rule")
+        for element in _unclaimed(domain):
+            self._stamp(element, rule, fields, facts)
+        skeleton = "part of every KubeVirt domain" if rule == "domain" else ""
+        self._stamp_plain(domain, Origin(rule, tuple(fields), tuple(facts), skeleton))
+        self._note_changed_attributes(domain, rule, facts)
+        self.recorder.reset()
+
+    def _note_changed_attributes(self, domain: Domain, rule: str, facts: list[str]) -> None:
+        """A later stage that changes attributes of an earlier element (e.g. the host cache/IO
+        rules on a disk driver) is added to that element's explanation."""
+        for element in (domain, *_all_elements(domain)):
+            now = _attributes(element)
+            before = self.attributes.get(id(element))
+            self.attributes[id(element)] = now
+            origin = element.origin
+            if before is None or before == now or origin is None or origin.rule == rule:
+                continue
+            changed = ", ".join(f"{k}={v}" for k, v in now.items() if before.get(k) != v)
+            note = "; ".join(filter(None, [origin.note, f"{changed} set by {rule}"]))
+            element.origin = Origin(origin.rule, origin.fields, tuple(dict.fromkeys(origin.facts + tuple(facts))), note)
+
+    def _stamp_plain(self, element: Element, origin: Origin) -> None:
+        """Flags and text children that appeared in this stage (e.g. <name> from metadata)."""
+        for name, sub in iter_child_elements(element):
+            if sub is None:
+                self.plain.setdefault((id(element), name), origin)
+            else:
+                self._stamp_plain(sub, origin)
+
+    def _stamp(self, element: Element, rule: str, fields: list[str], facts: list[str]) -> None:
+        own = _fields_of_alias(element, fields, self.recorder.vmi)
+        facts = _facts_of_alias(element, facts)
+        defaulted = [f for f in own if _is_defaulted(f, self.recorder.defaulted_paths)]
+        note = f"defaulted by KubeVirt's VMI defaults: {', '.join(defaulted)}" if defaulted else ""
+        if not own and not facts and rule == "domain":
+            note = "part of every KubeVirt domain"
+        origin = Origin(rule, tuple(own), tuple(facts), note)
+        _inherit(element, origin)
+
+
+def _all_elements(element: Element) -> Iterator[Element]:
+    for _, sub in iter_children(element):
+        yield sub
+        yield from _all_elements(sub)
+
+
+def _attributes(element: Element) -> dict[str, object]:
+    return {spec.name: getattr(element, spec.attr) for spec in element.SPEC if spec.kind == ATTR}
+
+
+def _unclaimed(element: Element) -> Iterator[Element]:
+    """Elements not stamped yet whose parent is stamped (or is the root)."""
+    for _, sub in iter_children(element):
+        if sub.origin is None:
+            yield sub
+        else:
+            yield from _unclaimed(sub)
+
+
+def _inherit(element: Element, origin: Origin) -> None:
+    element.origin = origin
+    for _, sub in iter_children(element):
+        if sub.origin is None:
+            _inherit(sub, origin)
+
+
+_INDEXED = re.compile(r"^(.*?\[\d+\])")
+
+
+def _fields_of_alias(element: Element, fields: list[str], vmi: JSON) -> list[str]:
+    """For an element with a user alias, only the reads of VMI list items with that name."""
+    name = _alias_name(element)
+    if name is None:
+        return fields
+    kept = []
+    for path in fields:
+        match = _INDEXED.match(path)
+        if match is None:
+            kept.append(path)
+            continue
+        item = _lookup(vmi, match.group(1))
+        item_name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(item_name, str) and (item_name == name or name.endswith(f"-{item_name}")):
+            kept.append(path)
+    return kept
+
+
+_KEYED_FACT = re.compile(r'^context\.\w+\["(.*?)"\]')
+
+
+def _facts_of_alias(element: Element, facts: list[str]) -> list[str]:
+    """For an element with a user alias, drop per-volume/per-interface facts about other names."""
+    name = _alias_name(element)
+    if name is None:
+        return facts
+    return [f for f in facts if (m := _KEYED_FACT.match(f)) is None or m.group(1) == name or name.endswith(m.group(1))]
+
+
+def _alias_name(element: Element) -> str | None:
+    alias = getattr(getattr(element, "alias", None), "name", None)
+    return alias[3:] if isinstance(alias, str) and alias.startswith("ua-") else None
+
+
+def _lookup(vmi: JSON, path: str) -> Any:
+    value: Any = vmi
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _leaves(paths: set[str]) -> list[str]:
+    """The most specific paths: drop each path that another one extends."""
+    ordered = sorted(paths)
+    return [p for i, p in enumerate(ordered) if not any(q.startswith((p + ".", p + "[")) for q in ordered[i + 1 :])]
+
+
+def _is_defaulted(path: str, defaulted: set[str]) -> bool:
+    return path in defaulted or any(path.startswith((d + ".", d + "[")) for d in defaulted)
+
+
+def _changed_paths(before: Any, after: Any, path: str = "") -> set[str]:
+    """Paths that defaulting added or changed."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changed: set[str] = set()
+        for key, value in after.items():
+            sub = f"{path}.{key}" if path else key
+            changed |= {sub} if key not in before else _changed_paths(before[key], value, sub)
+        return changed
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        changed = set()
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            changed |= _changed_paths(old, new, f"{path}[{index}]")
+        return changed
+    return set() if before == after else {path}
+
+
+# ---------------------------------------------------------------- reading it in a terminal
+
+
+def render_commented(explained: Explained) -> str:
+    """The domain XML with a short comment before each element whose origin differs from its parent's."""
+    if explained.domain is None:
+        return ""
+    from lxml import etree
+
+    from converter.domain.xmlmodel import to_xml
+
+    root = etree.fromstring(to_xml(explained.domain).encode())
+    by_path = {e.xpath: e.origin for e in explained.explanations}
+    for node, path in _lxml_paths(root, f"/{root.tag}"):
+        origin = by_path.get(path)
+        parent = node.getparent()
+        parent_origin = by_path.get(path.rsplit("/", 1)[0]) if parent is not None else None
+        previous = node.getprevious()
+        while previous is not None and not isinstance(previous.tag, str):
+            previous = previous.getprevious()
+        previous_origin = by_path.get(_path_of(previous, path)) if previous is not None else None
+        if origin is None or origin in (parent_origin, previous_origin):
+            continue
+        comment = etree.Comment(f" {_summary(origin)} ")
+        if parent is None:
+            root.addprevious(comment)
+        else:
+            node.addprevious(comment)
+    etree.indent(root, space="  ")
+    head = "".join(etree.tostring(c, encoding="unicode") + "\n" for c in _preceding(root))
+    return head + etree.tostring(root, encoding="unicode") + "\n"
+
+
+def _path_of(sibling: Any, path: str) -> str:
+    """The XPath of `sibling`, the element before the one at `path` in the same parent."""
+    parent_path = path.rsplit("/", 1)[0]
+    name = etree_local(sibling.tag)
+    same = [c for c in sibling.getparent() if isinstance(c.tag, str) and etree_local(c.tag) == name]
+    if len(same) == 1:
+        return f"{parent_path}/{name}"
+    return f"{parent_path}/{name}[{same.index(sibling) + 1}]"
+
+
+def _preceding(root: Any) -> list[Any]:
+    siblings: list[Any] = []
+    node = root.getprevious()
+    while node is not None:
+        siblings.insert(0, node)
+        node = node.getprevious()
+    return siblings
+
+
+def _lxml_paths(node: Any, path: str) -> Iterator[tuple[Any, str]]:
+    yield node, path
+    children = [c for c in node if isinstance(c.tag, str)]
+    totals = Counter(etree_local(c.tag) for c in children)
+    seen: Counter[str] = Counter()
+    for child in children:
+        name = etree_local(child.tag)
+        seen[name] += 1
+        step = f"{name}[{seen[name]}]" if totals[name] > 1 else name
+        yield from _lxml_paths(child, f"{path}/{step}")
+
+
+def etree_local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _summary(origin: Origin) -> str:
+    parts = [origin.rule]
+    if origin.fields:
+        parts.append(", ".join(origin.fields))
+    if origin.facts:
+        parts.append("facts: " + ", ".join(origin.facts))
+    if origin.note:
+        parts.append(origin.note)
+    # "--" may not appear inside an XML comment.
+    return " | ".join(parts).replace("--", "- -")

@@ -42,7 +42,8 @@ from converter.context import Context, context_from_dict
 from converter.defaults import apply_vmi_defaults
 from converter.domain.defaults import apply_domain_defaults
 from converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
-from converter.domain.xmlmodel import Element, Origin, iter_children, to_xml
+from converter.domain.xmlmodel import to_xml
+from converter.errors import ConversionError
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
 from converter.storage.host_io import apply_host_io
@@ -105,40 +106,56 @@ def new_domain() -> Domain:
     )
 
 
-def convert(vmi: JSON, context: JSON | Context | None = None, *, explain: bool = False) -> Conversion:
+Observer = Callable[[str, Domain], None]
+
+
+def convert(vmi: JSON, context: JSON | Context | None = None) -> Conversion:
     """Convert a VMI (Kubernetes JSON) with its context into a libvirt domain.
 
     The caller's VMI is not modified. Raises ConversionError for a VMI or
     context that cannot be converted.
     """
     ctx = context if isinstance(context, Context) else context_from_dict(context)
+    return build(prepare(vmi, ctx), ctx)
+
+
+def prepare(vmi: JSON, ctx: Context) -> JSON:
+    """A defaulted copy of the VMI: what KubeVirt's admission would have stored."""
     vmi = copy_json(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
+    return vmi
+
+
+def build(vmi: JSON, ctx: Context, observe: Observer | None = None) -> Conversion:
+    """Run every stage in order; `observe(rule, domain)` is called after each (Explain uses it)."""
     domain = new_domain()
-    for rule, step in STEPS:
-        step(vmi, domain, ctx)
-        if explain:
-            _claim(domain, rule)
-    # KubeVirt's order after the builder: dedicated-CPU adjustments, then PCI placement.
-    if vcpu.is_cpu_dedicated(vmi):
-        vcpu.configure(vmi, domain, ctx)
-        if explain:
-            _claim(domain, "vcpu")
-    warnings = pci_placement.place_pci_devices(vmi, domain, ctx)
-    if explain:
-        _claim(domain, "pci_placement")
-    apply_host_io(domain, ctx, vmi)
-    apply_domain_defaults(domain, ctx.arch)
-    if explain:
-        _claim(domain, "domain.defaults")
+    warnings: list[str] = []
+    stages = _stages(vmi, warnings)
+    if observe:
+        observe("domain", domain)
+    for rule, stage in stages:
+        try:
+            stage(vmi, domain, ctx)
+        except ConversionError as err:
+            err.rule = err.rule or rule
+            raise
+        if observe:
+            observe(rule, domain)
     return Conversion(domain, warnings)
 
 
-def _claim(element: Element, rule: str) -> None:
-    """Attribute every element no earlier step claimed to `rule`."""
-    for _, sub in iter_children(element):
-        if sub.origin is None:
-            sub.origin = Origin(rule=rule)
-        elif not sub.origin.rule:
-            sub.origin = Origin(rule, sub.origin.fields, sub.origin.facts, sub.origin.note)
-        _claim(sub, rule)
+def _stages(vmi: JSON, warnings: list[str]) -> list[tuple[str, Configure]]:
+    """STEPS, then KubeVirt's steps after its builder, then the launcher's host I/O rules and domain defaults."""
+    stages = list(STEPS)
+    if vcpu.is_cpu_dedicated(vmi):
+        stages.append(("vcpu", vcpu.configure))
+
+    def place_pci(vmi: JSON, domain: Domain, ctx: Context) -> None:
+        warnings.extend(pci_placement.place_pci_devices(vmi, domain, ctx))
+
+    stages += [
+        ("pci_placement", place_pci),
+        ("storage.host_io", lambda vmi, domain, ctx: apply_host_io(domain, ctx, vmi)),
+        ("domain.defaults", lambda vmi, domain, ctx: apply_domain_defaults(domain, ctx.arch)),
+    ]
+    return stages

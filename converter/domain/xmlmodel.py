@@ -285,3 +285,17 @@ def iter_children(el: Element) -> Iterator[tuple[str, Element]]:
         elif spec.kind == CHILDREN:
             for item in getattr(el, spec.attr):
                 yield spec.name, item
+
+
+def iter_child_elements(el: Element) -> Iterator[tuple[str, Element | None]]:
+    """Every child element in emission order: model elements, and None for
+    the plain ones (flags like `<readonly/>`, text children like `<serial>`)."""
+    for spec in el.SPEC:
+        value = getattr(el, spec.attr)
+        if spec.kind == CHILD and value is not None:
+            yield spec.name, value
+        elif spec.kind == CHILDREN:
+            for item in value:
+                yield spec.name, item
+        elif (spec.kind == FLAG and value) or (spec.kind == TEXT_CHILD and value is not None):
+            yield spec.name, None

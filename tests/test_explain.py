@@ -1,0 +1,120 @@
+"""Explain: every element of every domain says which rule and which inputs produced it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+from conftest import fixture_names, load_request
+from lxml import etree
+
+from converter.explain import explain, render_commented
+from converter.pipeline import convert
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_every_element_is_explained(name: str) -> None:
+    request = load_request(name)
+    explained = explain(request["vmi"], request["context"]).as_json()
+    assert explained["domainXml"] == convert(request["vmi"], request["context"]).xml
+    root = etree.fromstring(str(explained["domainXml"]).encode())
+    entries = explained["explanations"]
+    assert isinstance(entries, list)
+    assert len(entries) == sum(1 for _ in root.iter())
+    for entry in entries:
+        assert len(root.getroottree().xpath(_any_namespace(entry["xpath"]))) == 1, entry["xpath"]
+        assert entry["rule"], entry
+        assert entry["fields"] or entry["facts"] or entry["note"], entry
+
+
+def _any_namespace(xpath: str) -> str:
+    """`/domain/metadata/kubevirt` → steps matched by local name (kubevirt has its own namespace)."""
+    steps = []
+    for step in xpath.strip("/").split("/"):
+        name, _, index = step.partition("[")
+        steps.append(f"*[local-name()='{name}']" + (f"[{index}" if index else ""))
+    return "/" + "/".join(steps)
+
+
+def _entry(name: str, xpath: str, context: dict | None = None) -> dict:  # type: ignore[type-arg]
+    request = load_request(name)
+    request["context"].update(context or {})
+    entries = explain(request["vmi"], request["context"]).as_json()["explanations"]
+    assert isinstance(entries, list)
+    return next(e for e in entries if e["xpath"] == xpath)
+
+
+def test_a_disk_names_its_disk_volume_and_facts() -> None:
+    disk = _entry("golden-amd64", "/domain/devices/disk[9]")  # pvc_block_test, a block PVC
+    assert disk["rule"] == "storage.disks"
+    assert "spec.domain.devices.disks[8].cache" in disk["fields"]
+    assert "spec.volumes[8].persistentVolumeClaim.claimName" in disk["fields"] or any(
+        f.startswith("spec.volumes[8]") for f in disk["fields"]
+    )
+    assert not any(f.startswith("spec.domain.devices.disks[7]") for f in disk["fields"])
+    assert 'context.isBlockPVC["pvc_block_test"]' in disk["facts"]
+    assert 'context.isBlockDV["dv_block_test"]' not in disk["facts"]
+
+
+def test_defaults_are_named_in_the_note() -> None:
+    disk = _entry("golden-amd64-raw", "/domain/devices/disk[5]/target")
+    assert "defaulted by KubeVirt's VMI defaults: spec.domain.devices.disks[4].disk.bus" in disk["note"]
+
+
+def test_host_rules_that_change_an_element_are_added() -> None:
+    driver = _entry(
+        "golden-amd64",
+        "/domain/devices/disk[1]/driver",
+        {"diskFacts": {"myvolume": {"directIOSupported": True, "preallocated": True}}},
+    )
+    assert driver["rule"] == "storage.disks"
+    assert driver["note"].endswith("cache=none, io=native set by storage.host_io")
+    assert 'context.diskFacts["myvolume"]' in driver["facts"]
+
+
+def test_a_rejected_request_names_rule_fields_and_message() -> None:
+    request = load_request("golden-amd64")
+    vmi = copy.deepcopy(request["vmi"])
+    vmi["spec"]["domain"]["devices"]["disks"][4]["disk"]["pciAddress"] = "0000:81:01.0"
+    explained = explain(vmi, request["context"]).as_json()
+    assert explained["domainXml"] == ""
+    assert explained["explanations"] == []
+    error = explained["error"]
+    assert isinstance(error, dict)
+    assert error["rule"] == "storage.disks"
+    assert error["field"] == "spec.domain.devices.disks[4].disk.pciAddress"
+    assert error["message"] == (
+        "setting a pci address is not allowed for non-virtio bus types, for disk should_default_to_disk"
+    )
+    assert "spec.domain.devices.disks[4].disk.pciAddress" in error["fields"]
+
+
+def test_commented_rendering_keeps_the_domain() -> None:
+    request = load_request("vmi-fedora")
+    explained = explain(request["vmi"], request["context"])
+    text = render_commented(explained)
+    assert "<!-- network.interfaces | spec.domain.devices.interfaces[0].name, spec.networks[0].name" in text
+    parser = etree.XMLParser(remove_comments=True, remove_blank_text=True)
+    ours = etree.tostring(etree.fromstring(text.encode(), parser), method="c14n")
+    plain = etree.tostring(etree.fromstring(convert(request["vmi"], request["context"]).xml.encode(), parser),
+                           method="c14n")
+    assert ours == plain
+
+
+def test_explaining_costs_a_bounded_multiple_of_converting() -> None:
+    """Not a benchmark: guards against explain becoming quadratic (figures: bench/convert_bench.py)."""
+    request = json.loads(json.dumps(load_request("golden-amd64")))
+
+    def best(run: object, repeat: int = 5) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            run()  # type: ignore[operator]
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    plain = best(lambda: convert(request["vmi"], request["context"]).xml)
+    traced = best(lambda: explain(request["vmi"], request["context"]).as_json())
+    assert traced < plain * 100
