@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from converter.domain.model import Disk
+from converter.storage.paths import HOTPLUG_DISKS_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,15 @@ class ResolvedSource:
     backend_path: str = ""
     backend_is_block: bool = False
     has_overlay: bool = False
+
+    @property
+    def is_hotplug_disk(self) -> bool:
+        """The data lives in the launcher's hot-plug directory."""
+        return self.backend_path.startswith(HOTPLUG_DISKS_DIR + "/")
+
+    @property
+    def is_hotplug_or_empty(self) -> bool:
+        return self.is_hotplug_disk or not self.backend_path
 
 
 def resolve(disk: Disk) -> ResolvedSource:

@@ -1,0 +1,152 @@
+"""Disk hot-plug as one pure function: the device changes that bring a running domain in line with its VMI.
+
+KubeVirt's launcher (manager.go `syncDisks`) converts the updated VMI,
+compares its disks with the running domain's and then detaches, attaches
+and updates devices one by one, probing each volume on its host first.
+`hotplug_disk` returns the same three lists of device XML without touching
+any host: the probe results arrive as per-volume facts, and a volume that is
+not ready is reported in `not_ready` for the caller to retry on a later sync.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from converter.context import Context, context_from_dict
+from converter.defaults import apply_vmi_defaults
+from converter.domain.model import Devices, Disk, Domain
+from converter.errors import ConversionError
+from converter.hotplug import device_xml, diff
+from converter.hotplug.facts import VolumeFacts, fold_into_context, volumes_from_dict
+from converter.migration.safe_xml import parse_domain
+from converter.storage import disks
+from converter.storage.host_io import apply_host_io
+from converter.vmi import JSON
+
+__all__ = ["DiskChange", "HotplugResult", "VolumeFacts", "hotplug_disk", "hotplug_disk_from_request"]
+
+_NOT_PROBED = VolumeFacts()
+
+
+@dataclass(frozen=True, slots=True)
+class DiskChange:
+    volume: str  # the disk's name (its alias without "ua-")
+    target_dev: str
+    device_xml: str  # a standalone <disk> document for virDomain{Attach,Detach,Update}DeviceFlags
+
+    def to_dict(self) -> JSON:
+        return {"volume": self.volume, "targetDev": self.target_dev, "deviceXml": self.device_xml}
+
+
+@dataclass(frozen=True, slots=True)
+class HotplugResult:
+    """In KubeVirt's order: detach all, then attach, then update (each with LIVE|CONFIG)."""
+
+    detach: list[DiskChange] = field(default_factory=list)
+    attach: list[DiskChange] = field(default_factory=list)
+    update: list[DiskChange] = field(default_factory=list)
+    not_ready: list[str] = field(default_factory=list)  # volumes skipped until their backend is ready
+
+    def to_dict(self) -> JSON:
+        return {
+            "detach": [change.to_dict() for change in self.detach],
+            "attach": [change.to_dict() for change in self.attach],
+            "update": [change.to_dict() for change in self.update],
+            "notReady": list(self.not_ready),
+        }
+
+
+def hotplug_disk(
+    domain_xml: str,
+    vmi: JSON,
+    context: JSON | Context | None = None,
+    volumes: Mapping[str, VolumeFacts] | None = None,
+) -> HotplugResult:
+    """The disk devices to detach, attach and update so the running domain matches `vmi`.
+
+    `domain_xml` is libvirt's live XML of the running domain (GetXMLDesc(0)),
+    untrusted; `vmi` the VMI after virt-handler's rewrites, with
+    `status.volumeStatus`; `context` the converter context of a conversion;
+    `volumes` the host facts per volume name.
+    """
+    if not isinstance(vmi, dict):
+        raise ConversionError("vmi", "expected the VMI as a JSON object")
+    if context is not None and not isinstance(context, dict | Context):
+        raise ConversionError("context", "expected the converter context as a JSON object")
+    volumes = volumes or {}
+    live = diff.live_disks(parse_domain(domain_xml, "domainXml"))
+    base = context if isinstance(context, Context) else context_from_dict(context)
+    ctx = fold_into_context(base, vmi, volumes)
+    wanted = _converted_disks(vmi, ctx)
+    not_ready: list[str] = []
+    return HotplugResult(
+        detach=[
+            DiskChange(diff.volume_name(d.model), diff.target_dev(d.model), device_xml.detach_xml(d.element))
+            for d in diff.detached(live, wanted)
+        ],
+        attach=_attachments(diff.attached(live, wanted), vmi, ctx, volumes, not_ready),
+        update=_updates(diff.updated(live, wanted), volumes, not_ready),
+        not_ready=not_ready,
+    )
+
+
+def _converted_disks(vmi: JSON, ctx: Context) -> list[Disk]:
+    """The VMI's disks as the storage configurator converts them (hot-plug disks only once mounted)."""
+    vmi = copy.deepcopy(vmi)
+    apply_vmi_defaults(vmi, ctx.arch.name)
+    domain = Domain(devices=Devices())
+    disks.configure(vmi, domain, ctx)
+    assert domain.devices is not None
+    return domain.devices.disks
+
+
+def _attachments(
+    candidates: list[Disk], vmi: JSON, ctx: Context, volumes: Mapping[str, VolumeFacts], not_ready: list[str]
+) -> list[DiskChange]:
+    ready = []
+    for disk in candidates:
+        volume = diff.volume_name(disk)
+        if volumes.get(volume, _NOT_PROBED).ready:
+            ready.append(disk)
+        else:
+            _note(not_ready, volume)
+    # Cache and IO modes depend on the backend, so they are settled only for disks going in now.
+    apply_host_io(Domain(devices=Devices(disks=ready)), ctx, vmi)
+    return [DiskChange(diff.volume_name(d), diff.target_dev(d), device_xml.attach_xml(d)) for d in ready]
+
+
+def _updates(
+    changes: list[diff.MediumChange], volumes: Mapping[str, VolumeFacts], not_ready: list[str]
+) -> list[DiskChange]:
+    result = []
+    for change in changes:
+        # Only a medium going in must be ready; an eject needs nothing from the host.
+        if change.inserts_medium and not volumes.get(change.new_volume, _NOT_PROBED).ready:
+            _note(not_ready, change.new_volume)
+            continue
+        live = change.live.model
+        result.append(DiskChange(diff.volume_name(live), diff.target_dev(live), device_xml.update_xml(change)))
+    return result
+
+
+def _note(not_ready: list[str], volume: str) -> None:
+    if volume not in not_ready:
+        not_ready.append(volume)
+
+
+def hotplug_disk_from_request(document: JSON) -> JSON:
+    """JSON in, JSON out: `{"domainXml", "vmi", "context"?, "volumes"?}` →
+    `{"detach", "attach", "update": [{"volume", "targetDev", "deviceXml"}], "notReady": [volume]}`."""
+    if not isinstance(document, dict):
+        raise ConversionError("", "expected the request as a JSON object")
+    domain_xml, vmi, context = document.get("domainXml"), document.get("vmi"), document.get("context")
+    if not isinstance(domain_xml, str):
+        raise ConversionError("domainXml", "expected the domain XML as a string")
+    if not isinstance(vmi, dict):
+        raise ConversionError("vmi", "expected the VMI as a JSON object")
+    if context is not None and not isinstance(context, dict):
+        raise ConversionError("context", "expected the converter context as a JSON object")
+    volumes = volumes_from_dict(document.get("volumes"))
+    return hotplug_disk(domain_xml, vmi, context, volumes).to_dict()
