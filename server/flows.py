@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 from converter.errors import ConversionError
+from converter.hotplug import hotplug_disk_from_request
 from converter.migration import migratable_xml_from_request
 from kubevirt.converter.v1 import service_pb2
 from server.protodict import message_to_dict
@@ -32,3 +33,7 @@ def request_document(request: FlowRequest) -> dict[str, Any]:
 
 def migratable_xml(document: dict[str, Any]) -> dict[str, Any]:
     return migratable_xml_from_request(document)
+
+
+def hotplug_disk(document: dict[str, Any]) -> dict[str, Any]:
+    return hotplug_disk_from_request(document)

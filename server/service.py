@@ -98,5 +98,24 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
             disks_to_copy=result["disksToCopy"],
         )
 
-    def HotplugDisk(self, request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "HotplugDisk is not implemented yet")
+    def HotplugDisk(self, request: service_pb2.HotplugDiskRequest, context: grpc.ServicerContext) -> Any:
+        try:
+            result = flows.hotplug_disk(flows.request_document(request))
+        except Exception as err:  # every failure becomes a status
+            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
+        return service_pb2.HotplugDiskResponse(
+            id=request.id,
+            detach=[_disk_change(c) for c in result["detach"]],
+            attach=[_disk_change(c) for c in result["attach"]],
+            update=[_disk_change(c) for c in result["update"]],
+            skipped_not_ready=[
+                service_pb2.SkippedVolume(volume=v, reason=f'volumes["{v}"].ready is not true: retry when it is')
+                for v in result["notReady"]
+            ],
+        )
+
+
+def _disk_change(change: dict[str, str]) -> service_pb2.DiskChange:
+    return service_pb2.DiskChange(
+        volume=change["volume"], target_dev=change["targetDev"], device_xml=change["deviceXml"]
+    )
