@@ -62,7 +62,7 @@ class Explained:
             "warnings": list(self.warnings),
         }
         if self.error is not None:
-            result["error"] = {
+            result["rejection"] = {
                 "rule": self.error_rule,
                 "field": self.error.field,
                 "fields": list(self.error_fields),

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from converter.errors import ConversionError
+from converter.explain import explain
 from converter.pipeline import convert
 from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server import flows
@@ -20,7 +21,7 @@ from server.requests import check_context, check_vmi, load_document, unknown_fie
 
 log = logging.getLogger("vmi_converter.service")
 
-ConvertLike: TypeAlias = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest
+ConvertLike: TypeAlias = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest | service_pb2.ExplainRequest
 
 
 def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -113,6 +114,14 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
                 for v in result["notReady"]
             ],
         )
+
+    def Explain(self, request: service_pb2.ExplainRequest, context: grpc.ServicerContext) -> Any:
+        try:
+            vmi, converter_context = decode(request)
+            explained = explain(vmi, converter_context).as_json()
+        except Exception as err:  # every failure becomes a status
+            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
+        return json_format.ParseDict({**explained, "id": request.id}, service_pb2.ExplainResponse())
 
 
 def _disk_change(change: dict[str, str]) -> service_pb2.DiskChange:

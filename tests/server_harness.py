@@ -13,19 +13,17 @@ from google.protobuf import json_format
 
 from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server.app import start
+from server.config import ServerConfig
 
-M = TypeVar("M", service_pb2.ConvertRequest, service_pb2.ConvertStreamRequest)
+M = TypeVar("M", service_pb2.ConvertRequest, service_pb2.ConvertStreamRequest, service_pb2.ExplainRequest)
 
 
 @contextmanager
 def running_server(address: str = "127.0.0.1:0") -> Iterator[str]:
     """Start the server; yield the address a client dials."""
-    running = start([address], max_workers=4)
+    running = start(ServerConfig(listen=[address], max_concurrent_rpcs=4))
     try:
-        if address.startswith("unix:"):
-            yield address
-        else:
-            yield f"127.0.0.1:{running.ports[0]}"
+        yield running.addresses[0]
     finally:
         running.stop(grace=1)
 

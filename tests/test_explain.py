@@ -81,7 +81,7 @@ def test_a_rejected_request_names_rule_fields_and_message() -> None:
     explained = explain(vmi, request["context"]).as_json()
     assert explained["domainXml"] == ""
     assert explained["explanations"] == []
-    error = explained["error"]
+    error = explained["rejection"]
     assert isinstance(error, dict)
     assert error["rule"] == "storage.disks"
     assert error["field"] == "spec.domain.devices.disks[4].disk.pciAddress"
@@ -118,3 +118,40 @@ def test_explaining_costs_a_bounded_multiple_of_converting() -> None:
     plain = best(lambda: convert(request["vmi"], request["context"]).xml)
     traced = best(lambda: explain(request["vmi"], request["context"]).as_json())
     assert traced < plain * 100
+
+
+def test_explain_rpc_returns_what_the_library_does() -> None:
+    from server_harness import convert_request, running_server, stub
+
+    from kubevirt.converter.v1 import service_pb2
+
+    request = load_request("vmi-fedora")
+    expected = explain(request["vmi"], request["context"]).as_json()
+    message = convert_request(request, "why", service_pb2.ExplainRequest)
+    with running_server() as target, stub(target) as client:
+        reply = client.Explain(message)
+    assert reply.id == "why"
+    assert reply.domain_xml == expected["domainXml"]
+    entries = expected["explanations"]
+    assert isinstance(entries, list)
+    assert [(e.xpath, list(e.fields), list(e.facts), e.rule, e.note) for e in reply.explanations] == [
+        (e["xpath"], e["fields"], e["facts"], e["rule"], e["note"]) for e in entries
+    ]
+    assert not reply.HasField("rejection")
+
+
+def test_explain_rpc_rejection_is_an_answer() -> None:
+    from server_harness import convert_request, running_server, stub
+
+    from kubevirt.converter.v1 import service_pb2
+
+    request = load_request("golden-arm64")
+    request["vmi"]["spec"]["domain"]["devices"]["watchdog"] = {"name": "wd", "i6300esb": {"action": "reset"}}
+    with running_server() as target, stub(target) as client:
+        reply = client.Explain(convert_request(request, "", service_pb2.ExplainRequest))
+    assert reply.domain_xml == ""
+    assert (reply.rejection.rule, reply.rejection.field, reply.rejection.message) == (
+        "compute.watchdog",
+        "spec.domain.devices.watchdog",
+        "watchdog is not supported on architecture ARM64",
+    )

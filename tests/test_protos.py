@@ -334,6 +334,7 @@ def test_service_shape() -> None:
         "ConvertStream": ("ConvertStreamRequest", "ConvertStreamResponse", True, True),
         "MigratableXML": ("MigratableXMLRequest", "MigratableXMLResponse", False, False),
         "HotplugDisk": ("HotplugDiskRequest", "HotplugDiskResponse", False, False),
+        "Explain": ("ExplainRequest", "ExplainResponse", False, False),
     }
     assert hasattr(service_pb2_grpc, "ConverterServicer")
     assert hasattr(service_pb2_grpc, "ConverterStub")

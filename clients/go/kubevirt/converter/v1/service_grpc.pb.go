@@ -28,6 +28,10 @@ type ConverterClient interface {
 	// Works out which disk devices to detach, attach or update on a running domain
 	// after the VMI's volumes changed.
 	HotplugDisk(ctx context.Context, in *HotplugDiskRequest, opts ...grpc.CallOption) (*HotplugDiskResponse, error)
+	// Converts like Convert and says, for every element of the domain, which rule
+	// and which VMI fields and context facts produced it. A rejected request is
+	// answered OK with `rejection` set: explaining a refusal is a success.
+	Explain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (*ExplainResponse, error)
 }
 
 type converterClient struct {
@@ -96,6 +100,15 @@ func (c *converterClient) HotplugDisk(ctx context.Context, in *HotplugDiskReques
 	return out, nil
 }
 
+func (c *converterClient) Explain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (*ExplainResponse, error) {
+	out := new(ExplainResponse)
+	err := c.cc.Invoke(ctx, "/kubevirt.converter.v1.Converter/Explain", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConverterServer is the server API for Converter service.
 // All implementations must embed UnimplementedConverterServer
 // for forward compatibility
@@ -111,6 +124,10 @@ type ConverterServer interface {
 	// Works out which disk devices to detach, attach or update on a running domain
 	// after the VMI's volumes changed.
 	HotplugDisk(context.Context, *HotplugDiskRequest) (*HotplugDiskResponse, error)
+	// Converts like Convert and says, for every element of the domain, which rule
+	// and which VMI fields and context facts produced it. A rejected request is
+	// answered OK with `rejection` set: explaining a refusal is a success.
+	Explain(context.Context, *ExplainRequest) (*ExplainResponse, error)
 	mustEmbedUnimplementedConverterServer()
 }
 
@@ -129,6 +146,9 @@ func (UnimplementedConverterServer) MigratableXML(context.Context, *MigratableXM
 }
 func (UnimplementedConverterServer) HotplugDisk(context.Context, *HotplugDiskRequest) (*HotplugDiskResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HotplugDisk not implemented")
+}
+func (UnimplementedConverterServer) Explain(context.Context, *ExplainRequest) (*ExplainResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Explain not implemented")
 }
 func (UnimplementedConverterServer) mustEmbedUnimplementedConverterServer() {}
 
@@ -223,6 +243,24 @@ func _Converter_HotplugDisk_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Converter_Explain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConverterServer).Explain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kubevirt.converter.v1.Converter/Explain",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConverterServer).Explain(ctx, req.(*ExplainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Converter_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "kubevirt.converter.v1.Converter",
 	HandlerType: (*ConverterServer)(nil),
@@ -238,6 +276,10 @@ var _Converter_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "HotplugDisk",
 			Handler:    _Converter_HotplugDisk_Handler,
+		},
+		{
+			MethodName: "Explain",
+			Handler:    _Converter_Explain_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

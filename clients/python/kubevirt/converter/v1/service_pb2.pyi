@@ -642,3 +642,153 @@ class HotplugDiskResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HotplugDiskResponse: _TypeAlias = HotplugDiskResponse  # noqa: Y015
+
+@_typing.final
+class ExplainRequest(_message.Message):
+    """The same request as Convert."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VMI_FIELD_NUMBER: _builtins.int
+    VMI_JSON_FIELD_NUMBER: _builtins.int
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    vmi_json: _builtins.bytes
+    @_builtins.property
+    def vmi(self) -> _vmi_pb2.VirtualMachineInstance: ...
+    @_builtins.property
+    def context(self) -> _context_pb2.ConverterContext: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        vmi: _vmi_pb2.VirtualMachineInstance | None = ...,
+        vmi_json: _builtins.bytes = ...,
+        context: _context_pb2.ConverterContext | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "source", b"source", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "id", b"id", "source", b"source", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_source: _TypeAlias = _typing.Literal["vmi", "vmi_json"]  # noqa: Y015
+    _WhichOneofArgType_source: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_source) -> _WhichOneofReturnType_source | None: ...
+
+Global___ExplainRequest: _TypeAlias = ExplainRequest  # noqa: Y015
+
+@_typing.final
+class Explanation(_message.Message):
+    """Where one element of the domain came from (its attributes included)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    XPATH_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    xpath: _builtins.str
+    """e.g. "/domain/devices/disk[3]"; steps are local names, indexes count
+    same-named siblings from 1 and appear only when there are several.
+    """
+    rule: _builtins.str
+    """The pipeline stage that built it, e.g. "storage.disks"."""
+    note: _builtins.str
+    """Where a default or a later rule decided, e.g. "cache=none set by storage.host_io"."""
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """VMI fields read to build it, e.g. "spec.domain.devices.disks[2].cache"."""
+
+    @_builtins.property
+    def facts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Context facts read, e.g. `context.isBlockPVC["data"]`."""
+
+    def __init__(
+        self,
+        *,
+        xpath: _builtins.str = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+        facts: _abc.Iterable[_builtins.str] | None = ...,
+        rule: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "fields", b"fields", "note", b"note", "rule", b"rule", "xpath", b"xpath"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Explanation: _TypeAlias = Explanation  # noqa: Y015
+
+@_typing.final
+class Rejection(_message.Message):
+    """Why a request was refused."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    rule: _builtins.str
+    """The stage that refused it."""
+    field: _builtins.str
+    """The offending field, as in Convert's INVALID_ARGUMENT message."""
+    message: _builtins.str
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Fields the refusing stage had read."""
+
+    def __init__(
+        self,
+        *,
+        rule: _builtins.str = ...,
+        field: _builtins.str = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "fields", b"fields", "message", b"message", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Rejection: _TypeAlias = Rejection  # noqa: Y015
+
+@_typing.final
+class ExplainResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DOMAIN_XML_FIELD_NUMBER: _builtins.int
+    EXPLANATIONS_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
+    REJECTION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    domain_xml: _builtins.str
+    """Empty when rejected."""
+    @_builtins.property
+    def explanations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Explanation]:
+        """One per element, in document order."""
+
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def rejection(self) -> Global___Rejection: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        domain_xml: _builtins.str = ...,
+        explanations: _abc.Iterable[Global___Explanation] | None = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
+        rejection: Global___Rejection | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rejection", b"rejection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain_xml", b"domain_xml", "explanations", b"explanations", "id", b"id", "rejection", b"rejection", "warnings", b"warnings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainResponse: _TypeAlias = ExplainResponse  # noqa: Y015

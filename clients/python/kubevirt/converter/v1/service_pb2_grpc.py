@@ -61,6 +61,11 @@ class ConverterStub:
                 request_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskRequest.SerializeToString,
                 response_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskResponse.FromString,
                 _registered_method=True)
+        self.Explain = channel.unary_unary(
+                '/kubevirt.converter.v1.Converter/Explain',
+                request_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.SerializeToString,
+                response_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.FromString,
+                _registered_method=True)
 
 
 class ConverterServicer:
@@ -104,6 +109,15 @@ class ConverterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Explain(self, request, context):
+        """Converts like Convert and says, for every element of the domain, which rule
+        and which VMI fields and context facts produced it. A rejected request is
+        answered OK with `rejection` set: explaining a refusal is a success.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConverterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +140,11 @@ def add_ConverterServicer_to_server(servicer, server):
                     servicer.HotplugDisk,
                     request_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskRequest.FromString,
                     response_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskResponse.SerializeToString,
+            ),
+            'Explain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Explain,
+                    request_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.FromString,
+                    response_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -243,6 +262,33 @@ class Converter:
             '/kubevirt.converter.v1.Converter/HotplugDisk',
             kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskRequest.SerializeToString,
             kubevirt_dot_converter_dot_v1_dot_service__pb2.HotplugDiskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Explain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubevirt.converter.v1.Converter/Explain',
+            kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.SerializeToString,
+            kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,11 @@ class ConverterStub:
     """Works out which disk devices to detach, attach or update on a running domain
     after the VMI's volumes changed.
     """
+    Explain: _grpc.UnaryUnaryMultiCallable[_service_pb2.ExplainRequest, _service_pb2.ExplainResponse]
+    """Converts like Convert and says, for every element of the domain, which rule
+    and which VMI fields and context facts produced it. A rejected request is
+    answered OK with `rejection` set: explaining a refusal is a success.
+    """
 
 @_typing.type_check_only
 class ConverterAsyncStub(ConverterStub):
@@ -80,6 +85,11 @@ class ConverterAsyncStub(ConverterStub):
     HotplugDisk: _aio.UnaryUnaryMultiCallable[_service_pb2.HotplugDiskRequest, _service_pb2.HotplugDiskResponse]  # type: ignore[assignment]
     """Works out which disk devices to detach, attach or update on a running domain
     after the VMI's volumes changed.
+    """
+    Explain: _aio.UnaryUnaryMultiCallable[_service_pb2.ExplainRequest, _service_pb2.ExplainResponse]  # type: ignore[assignment]
+    """Converts like Convert and says, for every element of the domain, which rule
+    and which VMI fields and context facts produced it. A rejected request is
+    answered OK with `rejection` set: explaining a refusal is a success.
     """
 
 class ConverterServicer(metaclass=_abc_1.ABCMeta):
@@ -128,6 +138,17 @@ class ConverterServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_service_pb2.HotplugDiskResponse, _abc.Awaitable[_service_pb2.HotplugDiskResponse]]:
         """Works out which disk devices to detach, attach or update on a running domain
         after the VMI's volumes changed.
+        """
+
+    @_abc_1.abstractmethod
+    def Explain(
+        self,
+        request: _service_pb2.ExplainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.ExplainResponse, _abc.Awaitable[_service_pb2.ExplainResponse]]:
+        """Converts like Convert and says, for every element of the domain, which rule
+        and which VMI fields and context facts produced it. A rejected request is
+        answered OK with `rejection` set: explaining a refusal is a success.
         """
 
 def add_ConverterServicer_to_server(servicer: ConverterServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
