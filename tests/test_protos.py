@@ -19,6 +19,7 @@ import yaml
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+
 from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
 

@@ -164,7 +164,8 @@ def test_grpcurl_lists_the_service(target: str) -> None:
     assert "grpc.health.v1.Health" in services
     methods = _grpcurl(*_grpcurl_target(target), "list", "kubevirt.converter.v1.Converter").split()
     assert methods == [
-        f"kubevirt.converter.v1.Converter.{m}" for m in ("Convert", "ConvertStream", "Explain", "HotplugDisk", "MigratableXML")
+        f"kubevirt.converter.v1.Converter.{m}"
+        for m in ("Convert", "ConvertStream", "Explain", "HotplugDisk", "MigratableXML")
     ]
 
 
