@@ -28,6 +28,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"{sum(record.stages.values()):6.2f}  {record.arch:8} {record.name}  ({detail})")
     total = sum(sum(r.stages.values()) for r in BOOT_LOG)
     write(f"{total:6.2f}  total for {len(BOOT_LOG)} boots")
+    if terminalreporter.config.get_verbosity() < 1:
+        return
     terminalreporter.section("boot: test-only changes to the domains")
     for record in BOOT_LOG:
         moved = _rewritten_dirs(list(record.prepared.rewritten))
