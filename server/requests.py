@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from converter.errors import ConversionError
+from server.subject import note_vmi
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
@@ -59,6 +60,7 @@ def check_vmi(vmi: Any, field: str) -> dict[str, Any]:
         raise ConversionError(f"{field}.kind" if field else "kind", f"expected VirtualMachineInstance, got {kind!r}")
     if not isinstance(vmi.get("metadata", {}), dict) or not isinstance(vmi.get("spec", {}), dict):
         raise ConversionError(field or "vmi", "metadata and spec must be objects")
+    note_vmi(vmi)
     return vmi
 
 

@@ -16,6 +16,7 @@ from converter.explain import explain
 from converter.pipeline import convert
 from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server import flows
+from server.info import server_info
 from server.protodict import message_to_dict
 from server.requests import check_context, check_vmi, load_document, unknown_field_warnings
 
@@ -122,6 +123,15 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
         except Exception as err:  # every failure becomes a status
             context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
         return json_format.ParseDict({**explained, "id": request.id}, service_pb2.ExplainResponse())
+
+    def Info(self, request: service_pb2.InfoRequest, context: grpc.ServicerContext) -> Any:
+        info = server_info()
+        return service_pb2.InfoResponse(
+            version=info["version"],
+            kubevirt_commit=info["kubevirtCommit"],
+            architectures=info["architectures"],
+            api_versions=info["apiVersions"],
+        )
 
 
 def _disk_change(change: dict[str, str]) -> service_pb2.DiskChange:

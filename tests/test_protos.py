@@ -336,6 +336,7 @@ def test_service_shape() -> None:
         "MigratableXML": ("MigratableXMLRequest", "MigratableXMLResponse", False, False),
         "HotplugDisk": ("HotplugDiskRequest", "HotplugDiskResponse", False, False),
         "Explain": ("ExplainRequest", "ExplainResponse", False, False),
+        "Info": ("InfoRequest", "InfoResponse", False, False),
     }
     assert hasattr(service_pb2_grpc, "ConverterServicer")
     assert hasattr(service_pb2_grpc, "ConverterStub")

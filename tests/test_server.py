@@ -165,7 +165,7 @@ def test_grpcurl_lists_the_service(target: str) -> None:
     methods = _grpcurl(*_grpcurl_target(target), "list", "kubevirt.converter.v1.Converter").split()
     assert methods == [
         f"kubevirt.converter.v1.Converter.{m}"
-        for m in ("Convert", "ConvertStream", "Explain", "HotplugDisk", "MigratableXML")
+        for m in ("Convert", "ConvertStream", "Explain", "HotplugDisk", "Info", "MigratableXML")
     ]
 
 
@@ -194,3 +194,12 @@ def test_unknown_fields_of_a_json_vmi_come_back_as_warnings(target: str) -> None
         "spec.domain.devices.disks[0].dedicatedIoThread: unknown field, ignored",
         "spec.colour: unknown field, ignored",
     ]
+
+
+def test_info_names_version_commit_and_api(target: str) -> None:
+    with stub(target) as client:
+        info = client.Info(service_pb2.InfoRequest())
+    assert info.kubevirt_commit == "d923fdb8"
+    assert list(info.architectures) == ["amd64", "arm64", "s390x"]
+    assert list(info.api_versions) == ["v1"]
+    assert info.version

@@ -398,7 +398,7 @@ def test_grpcurl_list_and_describe(grpcurl: str, target: Target) -> None:
     assert SERVICE in services.stdout.split()
     methods = _grpcurl(grpcurl, target, "list", SERVICE)
     assert methods.returncode == 0, methods.stderr
-    names = ["Convert", "ConvertStream", "MigratableXML", "HotplugDisk", "Explain"]
+    names = ["Convert", "ConvertStream", "MigratableXML", "HotplugDisk", "Explain", "Info"]
     assert sorted(methods.stdout.split()) == sorted(f"{SERVICE}.{n}" for n in names)
     described = _grpcurl(grpcurl, target, "describe", SERVICE)
     assert "rpc ConvertStream ( stream .kubevirt.converter.v1.ConvertStreamRequest )" in described.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import grpc
 import pytest
@@ -39,3 +40,12 @@ def test_hostile_domain_xml_is_invalid_argument() -> None:
         client.HotplugDisk(_message(document))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details().startswith("domainXml: ")
+
+
+def test_cli_hotplug_disk_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+
+    path = tmp_path / "hotplug.json"
+    path.write_text(json.dumps(request()))
+    assert main(["hotplug-disk", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == hotplug_disk_from_request(request())

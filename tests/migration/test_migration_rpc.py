@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import grpc
 import pytest
+import yaml
 from google.protobuf import json_format
 from server_harness import running_server, stub
 from test_migration_request import _request
@@ -46,3 +48,12 @@ def test_missing_vmi_is_invalid_argument() -> None:
         client.MigratableXML(service_pb2.MigratableXMLRequest(domain_xml="<domain/>"))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details() == "vmi: a VirtualMachineInstance is required (set vmi or vmiJson)"
+
+
+def test_cli_migratable_xml_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+
+    path = tmp_path / "migration.yaml"
+    path.write_text(yaml.safe_dump(_request()))
+    assert main(["migratable-xml", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == migratable_xml_from_request(_request())

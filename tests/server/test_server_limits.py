@@ -166,7 +166,7 @@ def test_stream_deadline_stops_the_stream(serving: Running) -> None:
     channel, client = _client(serving)
     feeder = Feeder()
     with captured_logs() as logs, channel:
-        stream = client.ConvertStream(iter(feeder), timeout=0.5)
+        stream = client.ConvertStream(iter(feeder), timeout=2)
         feeder.send(stream_item("vm", "first"))
         assert next(stream).id == "first"
         with pytest.raises(grpc.RpcError) as raised:
@@ -175,7 +175,7 @@ def test_stream_deadline_stops_the_stream(serving: Running) -> None:
         line = logs.one(method=STREAM, timeout=5)
         feeder.close()
     assert (line["code"], line["items"]) == ("DEADLINE_EXCEEDED", 1)
-    assert 400 <= line["duration_ms"] < 3000
+    assert 1900 <= line["duration_ms"] < 6000
 
 
 def test_cancelled_stream_stops_converting(serving: Running) -> None:
@@ -194,7 +194,7 @@ def test_cancelled_stream_stops_converting(serving: Running) -> None:
         stream.cancel()
         line = logs.one(method=STREAM, timeout=5)
     assert line["code"] == "CANCELLED"
-    assert 3 <= line["items"] < 1_000
+    assert 3 <= line["items"] < 100  # a few answers may be in flight when the cancel lands
     assert len(produced) < 10_000
 
 

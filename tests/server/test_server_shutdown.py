@@ -62,7 +62,7 @@ def test_sigterm_during_a_stream_answers_every_item_sent_before_it() -> None:
 def test_health_turns_not_serving_before_new_calls_are_refused() -> None:
     with server_process(
         "--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0", "--workers", "1",
-        "--shutdown-delay", "3", "--grace", "10",
+        "--shutdown-delay", "4", "--grace", "10",
     ) as server:  # fmt: skip
         start = server.started()
         target, health_target = start["listen"][0], start["health_listen"][0]
@@ -81,9 +81,9 @@ def test_health_turns_not_serving_before_new_calls_are_refused() -> None:
             assert _health(health_target, "kubevirt.converter.v1.Converter") == NOT_SERVING
             # During the shutdown delay the server still takes new calls ...
             assert client.Convert(convert_request(request_id="late"), timeout=5).id == "late"
-            assert time.monotonic() - signalled < 3
+            assert time.monotonic() - signalled < 4
             # ... and after it, it refuses them while the open stream keeps being served.
-            wait_until(lambda: _refused(target), timeout=6)
+            wait_until(lambda: _refused(target), timeout=8)
             feeder.send(stream_item("vm", "during-drain"))
             assert next(stream).id == "during-drain"
             assert _health(health_target) == NOT_SERVING  # the health port stays up while draining

@@ -56,7 +56,8 @@ def test_workers_share_the_port_and_metrics_add_up(two_workers: ServerProcess) -
     assert start["workers"] == 2
     before = _scrape(two_workers).get(("vmi_converter_rpcs_total", (("code", "OK"), ("method", CONVERT))), 0.0)
     for n in range(40):
-        with grpc.insecure_channel(target) as channel:  # a new connection each time: the kernel spreads them
+        # A new connection each time (no subchannel shared between channels): the kernel spreads connections.
+        with grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
             assert service_pb2_grpc.ConverterStub(channel).Convert(convert_request(request_id=str(n)), timeout=10).id
     lines = wait_until(
         lambda: len(two_workers.find("rpc", method=CONVERT)) >= 40 and two_workers.find("rpc", method=CONVERT)

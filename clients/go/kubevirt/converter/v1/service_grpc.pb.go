@@ -32,6 +32,9 @@ type ConverterClient interface {
 	// and which VMI fields and context facts produced it. A rejected request is
 	// answered OK with `rejection` set: explaining a refusal is a success.
 	Explain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (*ExplainResponse, error)
+	// What this server is: its version, the KubeVirt behaviour it reproduces and
+	// the API versions it speaks (a client picks the highest it shares).
+	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
 }
 
 type converterClient struct {
@@ -109,6 +112,15 @@ func (c *converterClient) Explain(ctx context.Context, in *ExplainRequest, opts 
 	return out, nil
 }
 
+func (c *converterClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error) {
+	out := new(InfoResponse)
+	err := c.cc.Invoke(ctx, "/kubevirt.converter.v1.Converter/Info", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConverterServer is the server API for Converter service.
 // All implementations must embed UnimplementedConverterServer
 // for forward compatibility
@@ -128,6 +140,9 @@ type ConverterServer interface {
 	// and which VMI fields and context facts produced it. A rejected request is
 	// answered OK with `rejection` set: explaining a refusal is a success.
 	Explain(context.Context, *ExplainRequest) (*ExplainResponse, error)
+	// What this server is: its version, the KubeVirt behaviour it reproduces and
+	// the API versions it speaks (a client picks the highest it shares).
+	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	mustEmbedUnimplementedConverterServer()
 }
 
@@ -149,6 +164,9 @@ func (UnimplementedConverterServer) HotplugDisk(context.Context, *HotplugDiskReq
 }
 func (UnimplementedConverterServer) Explain(context.Context, *ExplainRequest) (*ExplainResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Explain not implemented")
+}
+func (UnimplementedConverterServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Info not implemented")
 }
 func (UnimplementedConverterServer) mustEmbedUnimplementedConverterServer() {}
 
@@ -261,6 +279,24 @@ func _Converter_Explain_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Converter_Info_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConverterServer).Info(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kubevirt.converter.v1.Converter/Info",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConverterServer).Info(ctx, req.(*InfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Converter_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "kubevirt.converter.v1.Converter",
 	HandlerType: (*ConverterServer)(nil),
@@ -280,6 +316,10 @@ var _Converter_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Explain",
 			Handler:    _Converter_Explain_Handler,
+		},
+		{
+			MethodName: "Info",
+			Handler:    _Converter_Info_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -792,3 +792,54 @@ class ExplainResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExplainResponse: _TypeAlias = ExplainResponse  # noqa: Y015
+
+@_typing.final
+class InfoRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InfoRequest: _TypeAlias = InfoRequest  # noqa: Y015
+
+@_typing.final
+class InfoResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    KUBEVIRT_COMMIT_FIELD_NUMBER: _builtins.int
+    ARCHITECTURES_FIELD_NUMBER: _builtins.int
+    API_VERSIONS_FIELD_NUMBER: _builtins.int
+    version: _builtins.str
+    """Service version, e.g. "0.1.0"."""
+    kubevirt_commit: _builtins.str
+    """The KubeVirt commit whose converter behaviour this build reproduces."""
+    @_builtins.property
+    def architectures(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Guest architectures it converts for: amd64, arm64, s390x."""
+
+    @_builtins.property
+    def api_versions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """API versions served, e.g. "v1" for package kubevirt.converter.v1."""
+
+    def __init__(
+        self,
+        *,
+        version: _builtins.str = ...,
+        kubevirt_commit: _builtins.str = ...,
+        architectures: _abc.Iterable[_builtins.str] | None = ...,
+        api_versions: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_versions", b"api_versions", "architectures", b"architectures", "kubevirt_commit", b"kubevirt_commit", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InfoResponse: _TypeAlias = InfoResponse  # noqa: Y015

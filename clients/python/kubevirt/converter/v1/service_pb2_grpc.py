@@ -66,6 +66,11 @@ class ConverterStub:
                 request_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.SerializeToString,
                 response_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.FromString,
                 _registered_method=True)
+        self.Info = channel.unary_unary(
+                '/kubevirt.converter.v1.Converter/Info',
+                request_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoRequest.SerializeToString,
+                response_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoResponse.FromString,
+                _registered_method=True)
 
 
 class ConverterServicer:
@@ -118,6 +123,14 @@ class ConverterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Info(self, request, context):
+        """What this server is: its version, the KubeVirt behaviour it reproduces and
+        the API versions it speaks (a client picks the highest it shares).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConverterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +158,11 @@ def add_ConverterServicer_to_server(servicer, server):
                     servicer.Explain,
                     request_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.FromString,
                     response_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.SerializeToString,
+            ),
+            'Info': grpc.unary_unary_rpc_method_handler(
+                    servicer.Info,
+                    request_deserializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoRequest.FromString,
+                    response_serializer=kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -289,6 +307,33 @@ class Converter:
             '/kubevirt.converter.v1.Converter/Explain',
             kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainRequest.SerializeToString,
             kubevirt_dot_converter_dot_v1_dot_service__pb2.ExplainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Info(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubevirt.converter.v1.Converter/Info',
+            kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoRequest.SerializeToString,
+            kubevirt_dot_converter_dot_v1_dot_service__pb2.InfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,10 @@ class ConverterStub:
     and which VMI fields and context facts produced it. A rejected request is
     answered OK with `rejection` set: explaining a refusal is a success.
     """
+    Info: _grpc.UnaryUnaryMultiCallable[_service_pb2.InfoRequest, _service_pb2.InfoResponse]
+    """What this server is: its version, the KubeVirt behaviour it reproduces and
+    the API versions it speaks (a client picks the highest it shares).
+    """
 
 @_typing.type_check_only
 class ConverterAsyncStub(ConverterStub):
@@ -90,6 +94,10 @@ class ConverterAsyncStub(ConverterStub):
     """Converts like Convert and says, for every element of the domain, which rule
     and which VMI fields and context facts produced it. A rejected request is
     answered OK with `rejection` set: explaining a refusal is a success.
+    """
+    Info: _aio.UnaryUnaryMultiCallable[_service_pb2.InfoRequest, _service_pb2.InfoResponse]  # type: ignore[assignment]
+    """What this server is: its version, the KubeVirt behaviour it reproduces and
+    the API versions it speaks (a client picks the highest it shares).
     """
 
 class ConverterServicer(metaclass=_abc_1.ABCMeta):
@@ -149,6 +157,16 @@ class ConverterServicer(metaclass=_abc_1.ABCMeta):
         """Converts like Convert and says, for every element of the domain, which rule
         and which VMI fields and context facts produced it. A rejected request is
         answered OK with `rejection` set: explaining a refusal is a success.
+        """
+
+    @_abc_1.abstractmethod
+    def Info(
+        self,
+        request: _service_pb2.InfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.InfoResponse, _abc.Awaitable[_service_pb2.InfoResponse]]:
+        """What this server is: its version, the KubeVirt behaviour it reproduces and
+        the API versions it speaks (a client picks the highest it shares).
         """
 
 def add_ConverterServicer_to_server(servicer: ConverterServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
