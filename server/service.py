@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeAlias
 
 import grpc
@@ -89,40 +89,25 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
                 yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)
 
     def MigratableXML(self, request: service_pb2.MigratableXMLRequest, context: grpc.ServicerContext) -> Any:
-        try:
-            result = flows.migratable_xml(flows.request_document(request))
-        except Exception as err:  # every failure becomes a status
-            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
-        return service_pb2.MigratableXMLResponse(
-            id=request.id,
-            domain_xml=result["domainXml"],
-            dest_name=result["destName"],
-            disks_to_copy=result["disksToCopy"],
-        )
+        result = _answer(request.id, context, lambda: flows.migratable_xml(flows.request_document(request)))
+        return json_format.ParseDict({**result, "id": request.id}, service_pb2.MigratableXMLResponse())
 
     def HotplugDisk(self, request: service_pb2.HotplugDiskRequest, context: grpc.ServicerContext) -> Any:
-        try:
-            result = flows.hotplug_disk(flows.request_document(request))
-        except Exception as err:  # every failure becomes a status
-            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
-        return service_pb2.HotplugDiskResponse(
-            id=request.id,
-            detach=[_disk_change(c) for c in result["detach"]],
-            attach=[_disk_change(c) for c in result["attach"]],
-            update=[_disk_change(c) for c in result["update"]],
-            skipped_not_ready=[
-                service_pb2.SkippedVolume(volume=v, reason=f'volumes["{v}"].ready is not true: retry when it is')
-                for v in result["notReady"]
-            ],
-        )
+        result = _answer(request.id, context, lambda: flows.hotplug_disk(flows.request_document(request)))
+        not_ready = [
+            {"volume": v, "reason": f'volumes["{v}"].ready is not true: retry when it is'}
+            for v in result.pop("notReady")
+        ]
+        response = {**result, "id": request.id, "skippedNotReady": not_ready}
+        return json_format.ParseDict(response, service_pb2.HotplugDiskResponse())
 
     def Explain(self, request: service_pb2.ExplainRequest, context: grpc.ServicerContext) -> Any:
-        try:
+        def explained() -> dict[str, Any]:
             vmi, converter_context = decode(request)
-            explained = explain(vmi, converter_context).as_json()
-        except Exception as err:  # every failure becomes a status
-            context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
-        return json_format.ParseDict({**explained, "id": request.id}, service_pb2.ExplainResponse())
+            return explain(vmi, converter_context).as_json()
+
+        result = _answer(request.id, context, explained)
+        return json_format.ParseDict({**result, "id": request.id}, service_pb2.ExplainResponse())
 
     def Info(self, request: service_pb2.InfoRequest, context: grpc.ServicerContext) -> Any:
         info = server_info()
@@ -134,7 +119,10 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
         )
 
 
-def _disk_change(change: dict[str, str]) -> service_pb2.DiskChange:
-    return service_pb2.DiskChange(
-        volume=change["volume"], target_dev=change["targetDev"], device_xml=change["deviceXml"]
-    )
+def _answer(request_id: str, context: grpc.ServicerContext, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The JSON answer of `compute`, or the call aborted with the status its failure maps to."""
+    try:
+        return compute()
+    except Exception as err:  # every failure becomes a status
+        context.abort_with_status(rpc_status.to_status(failure_status(err, request_id)))
+        raise  # abort_with_status raises; this keeps type checkers informed
