@@ -165,9 +165,10 @@ def context_from_dict(data: JSON | None) -> Context:
             f"unsupported architecture {arch_name!r}: expected one of {', '.join(sorted(ARCHES))}",
         )
     ctx.arch = ARCHES[arch_name]
-    for key, attr in _SIMPLE.items():
-        value = data.get(key)
-        if value is not None:
+    # Walk the keys the request has (a handful) rather than every key there is.
+    for key, value in data.items():
+        attr = _SIMPLE.get(key)
+        if attr is not None and value is not None:
             setattr(ctx, attr, value)
     ctx.mem_balloon_stats_period = int(ctx.mem_balloon_stats_period)
     ctx.launcher_log_verbosity = int(ctx.launcher_log_verbosity)
@@ -184,11 +185,12 @@ def context_from_dict(data: JSON | None) -> Context:
             direct_io_supported=facts.get("directIOSupported"),
             preallocated=facts.get("preallocated"),
         )
-    paths = data.get("paths") or {}
-    ctx.paths = Paths(
-        **{
-            attr: paths.get(key) or default
-            for (key, default), attr in zip(DEFAULT_PATHS.items(), Paths.__slots__, strict=True)
-        }
-    )
+    paths = data.get("paths")
+    if paths:
+        ctx.paths = Paths(
+            **{
+                attr: paths.get(key) or default
+                for (key, default), attr in zip(DEFAULT_PATHS.items(), Paths.__slots__, strict=True)
+            }
+        )
     return ctx

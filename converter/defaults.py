@@ -56,6 +56,7 @@ from typing import Any
 
 from converter import quantity
 from converter.errors import ConversionError
+from converter.vmi import copy_json
 
 JSON = dict[str, Any]
 
@@ -129,6 +130,39 @@ def apply_vmi_defaults(vmi: JSON, arch: str) -> None:
         # The cluster configuration has no CPU model by default.
         cpu["model"] = DEFAULT_CPU_MODEL
     _set_status_defaults(vmi)
+
+
+def defaulting_copy(vmi: JSON) -> JSON:
+    """A copy of `vmi` that `apply_vmi_defaults` may change without touching the caller's dict.
+
+    Only what defaulting writes into is copied: `spec.domain` (deeply), the
+    probes, the containerDisk of each volume, and the top levels of the VMI,
+    `spec` and `status`. Everything else (metadata with its managedFields,
+    the other volumes, the status' conditions and volume statuses) is shared,
+    read-only. A defaulting step that writes anywhere else must copy that part
+    here; tests/test_defaulting_copy.py checks that callers' VMIs stay as given.
+    """
+    copied = dict(vmi)
+    spec = vmi.get("spec")
+    if isinstance(spec, dict):
+        copied["spec"] = spec = dict(spec)
+        for key in ("domain", "readinessProbe", "livenessProbe"):
+            if isinstance(spec.get(key), dict):
+                spec[key] = copy_json(spec[key])
+        volumes = spec.get("volumes")
+        if isinstance(volumes, list):
+            spec["volumes"] = [_with_own_container_disk(volume) for volume in volumes]
+    status = vmi.get("status")
+    if isinstance(status, dict):
+        copied["status"] = dict(status)
+    return copied
+
+
+def _with_own_container_disk(volume: Any) -> Any:
+    """The volume with a copy of its containerDisk (which gets an image pull policy), else itself."""
+    if isinstance(volume, dict) and isinstance(volume.get("containerDisk"), dict):
+        return dict(volume, containerDisk=dict(volume["containerDisk"]))
+    return volume
 
 
 # --- 1. spec defaults (pkg/defaults.SetDefaultVirtualMachineInstanceSpec) ---
@@ -288,24 +322,27 @@ def set_object_defaults(vmi: JSON) -> None:
 
     timer = _obj(_obj(domain, "clock") or {}, "timer") or {}
     for name in _TIMERS:
-        _default_on(_obj(timer, name), "present")  # a timer's "enabled" is "present" in JSON
+        _default_child_on(timer, name, "present")  # a timer's "enabled" is "present" in JSON
 
     _set_feature_defaults(_ensure(domain, "features", "spec.domain.features"))
 
     devices = _obj(domain, "devices") or {}
     for disk in _dicts(devices, "disks"):
-        if all(disk.get(target) is None for target in _DISK_TARGETS):
+        # Spelled out rather than looped over _DISK_TARGETS: this runs for every disk.
+        if disk.get("disk") is None and disk.get("cdrom") is None and disk.get("lun") is None:
             disk["disk"] = {}
-        cdrom = _obj(disk, "cdrom")
-        if cdrom is not None:
+        cdrom = disk.get("cdrom")
+        if isinstance(cdrom, dict):
             if cdrom.get("readonly") is None:
                 cdrom["readonly"] = True
             if not cdrom.get("tray"):
                 cdrom["tray"] = "closed"
-        _default_on(_obj(_obj(disk, "blockSize") or {}, "matchVolume"))
+        block_size = disk.get("blockSize")
+        if isinstance(block_size, dict):
+            _default_child_on(block_size, "matchVolume")
     for gpu in _dicts(devices, "gpus"):
         display = _obj(_obj(gpu, "virtualGPUOptions") or {}, "display") or {}
-        _default_on(_obj(display, "ramFB"))
+        _default_child_on(display, "ramFB")
     for device in _dicts(devices, "inputs"):
         if not device.get("bus"):
             device["bus"] = "usb"
@@ -322,12 +359,12 @@ def _set_feature_defaults(features: JSON) -> None:
     # ACPI is not optional in KubeVirt's API type: it is always defaulted.
     _default_on(_ensure(features, "acpi", "spec.domain.features.acpi"))
     for name in ("apic", "smm", "pvspinlock"):
-        _default_on(_obj(features, name))
+        _default_child_on(features, name)
     hyperv = _obj(features, "hyperv")
     if hyperv is None:
         return
     for name in _HYPERV_TOGGLES:
-        _default_on(_obj(hyperv, name))
+        _default_child_on(hyperv, name)
     vendor_id = _obj(hyperv, "vendorid")
     _default_on(vendor_id)
     spinlocks = _obj(hyperv, "spinlocks")
@@ -340,7 +377,7 @@ def _set_feature_defaults(features: JSON) -> None:
         if state is not None:
             _default_on(state)
             for sub in subs:
-                _default_on(_obj(state, sub))
+                _default_child_on(state, sub)
 
 
 def _set_probe_defaults(probe: JSON) -> None:
@@ -423,8 +460,8 @@ def set_arch_defaults(spec: JSON, arch: str) -> None:
 def _set_disk_buses(domain: JSON, bus: str) -> None:
     for disk in _dicts(_obj(domain, "devices") or {}, "disks"):
         for target_name in _DISK_TARGETS:
-            target = _obj(disk, target_name)
-            if target is not None and not target.get("bus"):
+            target = disk.get(target_name)
+            if isinstance(target, dict) and not target.get("bus"):
                 target["bus"] = bus
 
 
@@ -506,6 +543,13 @@ def _default_on(state: JSON | None, key: str = "enabled") -> None:
     """A present feature toggle without a value is on."""
     if state is not None and state.get(key) is None:
         state[key] = True
+
+
+def _default_child_on(parent: JSON, key: str, flag: str = "enabled") -> None:
+    """`_default_on` for the toggle parent[key], if present (one call: it runs for every feature)."""
+    state = parent.get(key)
+    if isinstance(state, dict) and state.get(flag) is None:
+        state[flag] = True
 
 
 def _is_on(state: JSON | None) -> bool:

@@ -39,7 +39,7 @@ from converter.compute import (
     watchdog,
 )
 from converter.context import Context, context_from_dict
-from converter.defaults import apply_vmi_defaults
+from converter.defaults import apply_vmi_defaults, defaulting_copy
 from converter.domain.defaults import apply_domain_defaults
 from converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
 from converter.domain.xmlmodel import to_xml
@@ -47,7 +47,7 @@ from converter.errors import ConversionError
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
 from converter.storage.host_io import apply_host_io
-from converter.vmi import JSON, copy_json
+from converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
 
@@ -121,7 +121,7 @@ def convert(vmi: JSON, context: JSON | Context | None = None) -> Conversion:
 
 def prepare(vmi: JSON, ctx: Context) -> JSON:
     """A defaulted copy of the VMI: what KubeVirt's admission would have stored."""
-    vmi = copy_json(vmi)
+    vmi = defaulting_copy(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
     return vmi
 

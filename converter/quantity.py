@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -37,6 +38,13 @@ def parse(value: Any) -> Fraction:
         return Fraction(str(value))
     if not isinstance(value, str):
         raise QuantityError(f"quantities must be strings or numbers, not {type(value).__name__}")
+    return _parse_text(value)
+
+
+# A conversion parses the same few quantities ("8Mi", "2") several times, and
+# building a Fraction from text is slow; Fractions are immutable, so sharing is safe.
+@functools.lru_cache(maxsize=1024)
+def _parse_text(value: str) -> Fraction:
     match = _QUANTITY.match(value.strip())
     if not match:
         raise QuantityError(

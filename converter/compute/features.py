@@ -62,7 +62,8 @@ def _enabled(feature: Any) -> bool:
 
 
 def _state(feature: Any) -> str:
-    return on_off(_enabled(feature))
+    """`on` unless the feature says enabled: false (flat: it runs for every Hyper-V enlightenment)."""
+    return "off" if obj(feature).get("enabled") is False else "on"
 
 
 def _hyperv_passthrough(passthrough: JSON) -> FeatureHyperv | None:

@@ -149,12 +149,28 @@ _NEEDS_ATTR_ESCAPE = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uff
 _NEEDS_TEXT_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# Strings already checked and found to need no escaping anywhere (attribute or
+# text). Most values recur in every domain (bus names, paths, "qemu"); a set
+# lookup is several times cheaper than the regex search over a long path.
+# Bounded, so a stream of unique values cannot grow it without limit.
+_CLEAN: set[str] = set()
+_CLEAN_MAX = 8192
+
+
 def _attr_value(value: object) -> str:
+    if type(value) is int:  # digits and a sign never need escaping
+        return str(value)
     s = value if type(value) is str else str(value)
-    return s if _NEEDS_ATTR_ESCAPE.search(s) is None else _escape_attr(s)
+    if _NEEDS_ATTR_ESCAPE.search(s) is not None:
+        return _escape_attr(s)
+    if type(value) is str and len(_CLEAN) < _CLEAN_MAX:
+        _CLEAN.add(s)
+    return s
 
 
 def _text_value(value: object) -> str:
+    if type(value) is int:
+        return str(value)
     s = value if type(value) is str else str(value)
     return s if _NEEDS_TEXT_ESCAPE.search(s) is None else _escape_text(s)
 
@@ -169,48 +185,51 @@ def _compile_emitter(cls: type[Element]) -> Emitter:
     walking the spec and dispatching on field kinds for every element of every
     conversion (the emission dominates conversion time otherwise). Element and
     attribute names come from the declarations only; values are escaped.
+
+    Cheap by construction: a string found clean before skips the escaping
+    check (`clean`, a set lookup instead of a regex search); markup is built
+    with f-strings (one allocation where a `+` chain makes one per operand);
+    an element that cannot have child elements (most of them) is written with
+    one append, without the placeholder a parent needs for its start tag.
     """
     ns = f' xmlns="{cls.NS}"' if cls.NS else ""
-    code = [
-        "def emit(el, tag, out, indent):",
-        f"    head = indent + '<' + tag + {ns!r}",
-        "    start = len(out)",
-        "    out.append('')",
-        "    inner = indent + '  '",
-        "    text = None",
-    ]
+    leaf = all(spec.kind in (ATTR, TEXT) for spec in cls.SPEC)
+    has_text = any(spec.kind == TEXT for spec in cls.SPEC)
+    attr_v = "(v if type(v) is str and v in clean else attr_value(v))"
+    text_v = "(v if type(v) is str and v in clean else text_value(v))"
+    code = ["def emit(el, tag, out, indent):", f"    head = f'{{indent}}<{{tag}}{ns}'"]
+    if not leaf:
+        code += ["    start = len(out)", "    out.append('')", "    inner = f'{indent}  '"]
     for spec in cls.SPEC:
         value, name = f"el.{spec.attr}", spec.name
         if spec.kind == ATTR:
-            code += [
-                f"    v = {value}",
-                "    if v is not None:",
-                f"        head += ' {name}=\"' + attr_value(v) + '\"'",
-            ]
+            code += [f"    v = {value}", "    if v is not None:", f"        head = f'{{head}} {name}=\"{{{attr_v}}}\"'"]
         elif spec.kind == CHILD:
             code += [f"    v = {value}", "    if v is not None:", f"        v._EMIT(v, {name!r}, out, inner)"]
         elif spec.kind == CHILDREN:
             code += [f"    for v in {value}:", f"        v._EMIT(v, {name!r}, out, inner)"]
         elif spec.kind == FLAG:
-            code += [f"    if {value}:", f"        out.append(inner + '<{name}/>\\n')"]
+            code += [f"    if {value}:", f"        out.append(f'{{inner}}<{name}/>\\n')"]
         elif spec.kind == TEXT_CHILD:
-            code += [
-                f"    v = {value}",
-                "    if v is not None:",
-                f"        out.append(inner + '<{name}>' + text_value(v) + '</{name}>\\n')",
-            ]
+            line = f"out.append(f'{{inner}}<{name}>{{{text_v}}}</{name}>\\n')"
+            code += [f"    v = {value}", "    if v is not None:", f"        {line}"]
         else:
             code += [f"    text = {value}"]
-    code += [
-        "    if len(out) > start + 1:",
-        "        out[start] = head + '>\\n'",
-        "        out.append(indent + '</' + tag + '>\\n')",
-        "    elif text is not None:",
-        "        out[start] = head + '>' + text_value(text) + '</' + tag + '>\\n'",
-        "    else:",
-        "        out[start] = head + '/>\\n'",
-    ]
-    namespace: dict[str, Any] = {"attr_value": _attr_value, "text_value": _text_value}
+    # Where the element's own line goes: appended (leaf) or into the placeholder.
+    put = "out.append({})" if leaf else "out[start] = {}"
+    ending = [put.format("f'{head}/>\\n'")]
+    if has_text:
+        with_text = put.format(f"f'{{head}}>{{{text_v}}}</{{tag}}>\\n'")
+        ending = ["if text is not None:", "    v = text", f"    {with_text}", "else:", f"    {ending[0]}"]
+    if not leaf:
+        with_children = [
+            "if len(out) > start + 1:",
+            "    out[start] = f'{head}>\\n'",
+            "    out.append(f'{indent}</{tag}>\\n')",
+        ]
+        ending = [*with_children, "else:", *("    " + line for line in ending)]
+    code += ["    " + line for line in ending]
+    namespace: dict[str, Any] = {"attr_value": _attr_value, "text_value": _text_value, "clean": _CLEAN}
     # The source is built above from our own declarations, never from input.
     exec("\n".join(code), namespace)
     emitter: Emitter = namespace["emit"]

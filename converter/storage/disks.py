@@ -47,6 +47,7 @@ class _Settings:
     namer: DeviceNamer
     virtio_model: str
     block_queues: int | None
+    iommu: str | None  # "on" when launch security encrypts guest memory
     hotplug: dict[str, JSON]
     permanent: dict[str, JSON]
     volumes: dict[str, tuple[int, JSON]]
@@ -59,6 +60,8 @@ def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
         namer=DeviceNamer(volume_statuses(vmi), disks),
         virtio_model=ctx.arch.virtio_model(_virtio_transitional(vmi, ctx)),
         block_queues=_block_queues(vmi),
+        # Encrypted guest memory: virtio devices must go through the IOMMU.
+        iommu="on" if ctx.use_launch_security_sev or ctx.use_launch_security_pv else None,
         hotplug=hotplug,
         permanent=permanent,
         volumes={
@@ -100,7 +103,7 @@ def volume_sets(vmi: JSON, ctx: Context) -> tuple[dict[str, JSON], dict[str, JSO
 def _convert(spec_disk: JSON, vmi: JSON, ctx: Context, settings: _Settings, disk_field: str) -> tuple[Disk, bool]:
     """The `<disk>` for one disk spec, and whether it belongs in the domain now."""
     name = str(spec_disk.get("name") or "")
-    disk = _device(spec_disk, ctx, settings, disk_field)
+    disk = _device(spec_disk, name, ctx, settings, disk_field)
     found = settings.volumes.get(name)
     hotplug_status = settings.hotplug.get(name)
     if found is None:
@@ -124,19 +127,20 @@ def _convert(spec_disk: JSON, vmi: JSON, ctx: Context, settings: _Settings, disk
 # ---------------------------------------------------------------- device part
 
 
-def _device(spec_disk: JSON, ctx: Context, settings: _Settings, disk_field: str) -> Disk:
-    name = str(spec_disk.get("name") or "")
-    disk = Disk(source=DiskSource(), target=DiskTarget())
+def _device(spec_disk: JSON, name: str, ctx: Context, settings: _Settings, disk_field: str) -> Disk:
+    disk = Disk(source=DiskSource())
     cache = str(spec_disk.get("cache") or "")
     kind = disk_kind(spec_disk)
     bus = ""
-    if kind is not None:
+    if kind is None:
+        disk.target = DiskTarget()
+    else:
         device, target = kind
         bus = str(target.get("bus") or "")
         disk.device = device
         disk.target = _target(name, device, target, bus, settings.namer, disk)
         if device == "disk":
-            cache = _disk_options(spec_disk, target, bus, disk, settings.virtio_model, cache, disk_field)
+            cache = _disk_options(spec_disk, name, target, bus, disk, settings.virtio_model, cache, disk_field)
         elif device == "lun":
             disk.readonly = target.get("readonly") is True
             if target.get("reservation") is True:
@@ -148,11 +152,9 @@ def _device(spec_disk: JSON, ctx: Context, settings: _Settings, disk_field: str)
     driver = DiskDriver(name="qemu", cache=cache or None, io=str(spec_disk.get("io") or "") or None)
     if device_wants_discard(kind) and name not in ctx.volumes_discard_ignore:
         driver.discard = UNMAP
-    if settings.block_queues is not None and bus == "virtio":
+    if bus == "virtio":
         driver.queues = settings.block_queues
-    if (ctx.use_launch_security_sev or ctx.use_launch_security_pv) and bus == "virtio":
-        # Encrypted guest memory: virtio devices must go through the IOMMU.
-        driver.iommu = "on"
+        driver.iommu = settings.iommu
     disk.driver = driver
     disk.alias = Alias(name="ua-" + name)
     if spec_disk.get("bootOrder") is not None:
@@ -174,10 +176,9 @@ def _target(name: str, device: str, target: JSON, bus: str, namer: DeviceNamer, 
 
 
 def _disk_options(
-    spec_disk: JSON, target: JSON, bus: str, disk: Disk, virtio_model: str, cache: str, disk_field: str
+    spec_disk: JSON, name: str, target: JSON, bus: str, disk: Disk, virtio_model: str, cache: str, disk_field: str
 ) -> str:
     """Options only a plain disk has; returns the cache mode (shareable forces none)."""
-    name = str(spec_disk.get("name") or "")
     pci = str(target.get("pciAddress") or "")
     if pci:
         if bus != "virtio":

@@ -18,22 +18,31 @@ _MAX_INDEX = _LETTERS**3
 DISK_KINDS = ("disk", "lun", "cdrom")
 
 
+_BUS_PREFIXES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "usb": "sd"}
+
+
 def bus_prefix(bus: str) -> str:
     """`vd` for virtio, `sd` for sata/scsi/usb, nothing for an unknown or missing bus."""
-    if bus == "virtio":
-        return "vd"
-    if bus in ("sata", "scsi", "usb"):
-        return "sd"
-    return ""
+    return _BUS_PREFIXES.get(bus, "")
 
 
 def device_name(prefix: str, index: int) -> str:
     """The Linux sd.c naming scheme: a..z, aa..az, ba.. after the prefix."""
+    if 0 <= index < len(_FIRST_SUFFIXES):
+        return prefix + _FIRST_SUFFIXES[index]
+    return prefix + _suffix(index)
+
+
+def _suffix(index: int) -> str:
     letters = ""
     while index >= 0:
         letters = chr(ord("a") + index % _LETTERS) + letters
         index = index // _LETTERS - 1
-    return prefix + letters
+    return letters
+
+
+# a..zz: every name a VMI with fewer than 702 disks on a bus uses, spelled once.
+_FIRST_SUFFIXES = tuple(_suffix(index) for index in range(_LETTERS + _LETTERS**2))
 
 
 def disk_kind(disk: JSON) -> tuple[str, JSON] | None:
@@ -49,6 +58,9 @@ def disk_kind(disk: JSON) -> tuple[str, JSON] | None:
 class _PrefixNames:
     by_disk: dict[str, str] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
+    # Names are only ever added, so the first free index never moves back: the
+    # search resumes here instead of from "a" (linear, not quadratic, in disks).
+    first_free: int = 0
 
 
 class DeviceNamer:
@@ -61,30 +73,36 @@ class DeviceNamer:
             if isinstance(status, dict) and status.get("target")
         }
         self._prefixes: dict[str, _PrefixNames] = {}
-        for disk in disks:
-            kind = disk_kind(disk)
-            if kind is None:
-                continue
-            names = self._prefixes.setdefault(bus_prefix(str(kind[1].get("bus") or "")), _PrefixNames())
+        for disk in disks if targets else ():
             target = targets.get(disk.get("name"))
-            if target:
+            kind = disk_kind(disk)
+            if target and kind is not None:
+                names = self._names(bus_prefix(str(kind[1].get("bus") or "")))
                 names.by_disk[disk["name"]] = target
                 names.taken.add(target)
 
     def name(self, disk_name: str, bus: str) -> tuple[str, int]:
         """(device name, its index within the prefix); the index is the SCSI unit."""
-        prefix = bus_prefix(bus)
-        names = self._prefixes.setdefault(prefix, _PrefixNames())
+        prefix = _BUS_PREFIXES.get(bus, "")
+        names = self._prefixes.get(prefix) or self._names(prefix)
         existing = names.by_disk.get(disk_name)
         if existing is not None:
             return existing, _index_of(prefix, existing)
-        for index in range(_MAX_INDEX):
+        for index in range(names.first_free, _MAX_INDEX):
             candidate = device_name(prefix, index)
             if candidate not in names.taken:
                 names.by_disk[disk_name] = candidate
                 names.taken.add(candidate)
+                names.first_free = index + 1
                 return candidate, index
+        names.first_free = _MAX_INDEX
         return "", 0
+
+    def _names(self, prefix: str) -> _PrefixNames:
+        names = self._prefixes.get(prefix)
+        if names is None:
+            names = self._prefixes[prefix] = _PrefixNames()
+        return names
 
 
 def _index_of(prefix: str, name: str) -> int:
