@@ -136,17 +136,23 @@ def _level(method: str, code: grpc.StatusCode) -> int:
     return logging.WARNING
 
 
-def final_code(context: grpc.ServicerContext, failed: bool) -> tuple[grpc.StatusCode, str]:
-    """The status the client gets: what the handler set, else what ended the call."""
+def final_code(context: grpc.ServicerContext, failed: bool, streamed: bool = False) -> tuple[grpc.StatusCode, str]:
+    """The status the client gets: what the handler set, else what ended the call.
+
+    `streamed`: the handler ends when the request stream does, which a client's deadline can cause
+    before grpc marks the call inactive."""
     code = context.code()  # type: ignore[attr-defined]
     raw = context.details()  # type: ignore[attr-defined]
     details = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
     if code is not None and code != grpc.StatusCode.OK:
         return code, details
-    if not context.is_active():
-        remaining = context.time_remaining()
-        expired = remaining is not None and remaining <= _DEADLINE_SLACK_S
-        return (grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED), details
+    remaining = context.time_remaining()
+    near_deadline = remaining is not None and remaining <= _DEADLINE_SLACK_S
+    active = context.is_active()
+    if near_deadline and (not active or streamed):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, details
+    if not active:
+        return grpc.StatusCode.CANCELLED, details
     if failed:
         return grpc.StatusCode.UNKNOWN, details
     return grpc.StatusCode.OK, details
@@ -255,7 +261,7 @@ def _stream_stream(behavior: Behavior, method: str) -> Behavior:
                 call.answered(response)
 
         try:
-            yield from _finishing(call, context, behavior(noted(requests), context), on_response)
+            yield from _finishing(call, context, behavior(noted(requests), context), on_response, streamed=True)
         finally:
             current.set(None)
 
@@ -263,7 +269,11 @@ def _stream_stream(behavior: Behavior, method: str) -> Behavior:
 
 
 def _finishing(
-    call: Call, context: grpc.ServicerContext, responses: Iterator[Any], on_response: Callable[[Any], None]
+    call: Call,
+    context: grpc.ServicerContext,
+    responses: Iterator[Any],
+    on_response: Callable[[Any], None],
+    streamed: bool = False,
 ) -> Iterator[Any]:
     try:
         for response in responses:
@@ -271,9 +281,9 @@ def _finishing(
             yield response
     except GeneratorExit:
         # grpc dropped the response iterator: the client went away.
-        call.finish(*final_code(context, failed=False))
+        call.finish(*final_code(context, failed=False, streamed=streamed))
         raise
     except BaseException:
-        call.finish(*final_code(context, failed=True))
+        call.finish(*final_code(context, failed=True, streamed=streamed))
         raise
-    call.finish(*final_code(context, failed=False))
+    call.finish(*final_code(context, failed=False, streamed=streamed))
