@@ -225,11 +225,12 @@ def _read(name: str) -> bytes:
 
 def _convert_one(name: str, data: bytes, default_context: dict[str, Any]) -> str:
     from converter.pipeline import convert
-    from server.requests import load_document, split_request, unknown_field_warnings
+    from server.requests import json_vmi_warnings, load_document, split_request
 
     vmi, context = split_request(load_document(data, ""), "")
+    warnings = json_vmi_warnings(vmi)
     result = convert(vmi, context or default_context)
-    for warning in unknown_field_warnings(vmi) + result.warnings:
+    for warning in warnings + result.warnings:
         print(f"{name}: warning: {warning}", file=sys.stderr)
     return result.xml
 

@@ -14,7 +14,7 @@ from converter.hotplug import hotplug_disk_from_request
 from converter.migration import migratable_xml_from_request
 from kubevirt.converter.v1 import service_pb2
 from server.protodict import message_to_dict
-from server.requests import check_vmi, load_document
+from server.requests import check_vmi, json_vmi_warnings, load_document
 
 FlowRequest: TypeAlias = service_pb2.MigratableXMLRequest | service_pb2.HotplugDiskRequest
 
@@ -22,12 +22,15 @@ FlowRequest: TypeAlias = service_pb2.MigratableXMLRequest | service_pb2.HotplugD
 def request_document(request: FlowRequest) -> dict[str, Any]:
     """The request as JSON with the VMI decoded in place of `vmiJson`."""
     document = message_to_dict(request)
-    if "vmiJson" in document:
+    from_json = "vmiJson" in document
+    if from_json:
         document["vmi"] = load_document(request.vmi_json, "vmiJson")
         del document["vmiJson"]
     if "vmi" not in document:
         raise ConversionError("vmi", "a VirtualMachineInstance is required (set vmi or vmiJson)")
     document["vmi"] = check_vmi(document["vmi"], "vmi")
+    if from_json:
+        json_vmi_warnings(document["vmi"])  # types as the contract says; unknown fields do not matter here
     return document
 
 

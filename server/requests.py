@@ -70,8 +70,8 @@ def check_context(context: Any, field: str) -> dict[str, Any]:
     return context
 
 
-def unknown_field_warnings(vmi: dict[str, Any]) -> list[str]:
-    """Warnings for VMI fields the contract does not define (a JSON VMI bypasses protobuf's parser)."""
-    from server.schema import unknown_vmi_fields
+def json_vmi_warnings(vmi: dict[str, Any]) -> list[str]:
+    """Check a JSON VMI against the contract (a wrong type raises); warnings name unknown fields."""
+    from server.schema import check_json_vmi
 
-    return [f"{path}: unknown field, ignored" for path in unknown_vmi_fields(vmi)]
+    return check_json_vmi(vmi)

@@ -18,7 +18,7 @@ from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
 from server import flows
 from server.info import server_info
 from server.protodict import message_to_dict
-from server.requests import check_context, check_vmi, load_document, unknown_field_warnings
+from server.requests import check_context, check_vmi, json_vmi_warnings, load_document
 
 log = logging.getLogger("vmi_converter.service")
 
@@ -40,8 +40,9 @@ def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def run(request: ConvertLike) -> tuple[str, list[str]]:
     vmi, context = decode(request)
+    # A typed VMI was checked by protobuf's parser; a JSON one is checked against the same contract.
+    warnings = json_vmi_warnings(vmi) if request.WhichOneof("source") == "vmi_json" else []
     result = convert(vmi, context)
-    warnings = unknown_field_warnings(vmi) if request.WhichOneof("source") == "vmi_json" else []
     return result.xml, warnings + result.warnings
 
 

@@ -69,3 +69,14 @@ def test_unknown_fields_are_reported_on_stderr(tmp_path: Path, capsys: pytest.Ca
     captured = capsys.readouterr()
     assert captured.err == f"{path}: warning: spec.domain.cpuu: unknown field, ignored\n"
     assert_same_domain(captured.out, expected_xml("golden-s390x"))
+
+
+def test_a_wrongly_typed_field_is_refused_with_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = load_request("golden-amd64")
+    request["vmi"]["spec"]["domain"]["devices"]["disks"][0]["dedicatedIOThread"] = "yes"
+    path = tmp_path / "typed.json"
+    path.write_text(json.dumps(request))
+    assert main(["convert", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"{path}: spec.domain.devices.disks[0].dedicatedIOThread: expected a boolean, got a string\n"
+    )

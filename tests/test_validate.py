@@ -1,0 +1,66 @@
+"""Names that become paths are refused before conversion when they could escape or break them."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import load_request
+
+from converter.errors import ConversionError
+from converter.pipeline import convert
+
+
+def _with(path: list[str | int], value: object) -> dict:  # type: ignore[type-arg]
+    request = copy.deepcopy(load_request("golden-amd64"))
+    node = request["vmi"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return request
+
+
+REFUSED = [
+    (["metadata", "name"], "../etc", "metadata.name", "'../etc' is not a DNS-1123 subdomain (at most 253 characters)"),
+    (["metadata", "name"], "Upper", "metadata.name", "'Upper' is not a DNS-1123 subdomain (at most 253 characters)"),
+    (["metadata", "namespace"], "a.b", "metadata.namespace", "'a.b' is not a DNS-1123 label (at most 63 characters)"),
+    (["metadata", "uid"], "../../x", "metadata.uid",
+     "'../../x' is not letters, digits and dashes (at most 128 characters)"),
+    (["spec", "volumes", 0, "name"], "../../etc/passwd", "spec.volumes[0].name",
+     "'../../etc/passwd' cannot be used in a path: no slashes, '.', '..' or control characters"),
+    (["spec", "domain", "devices", "disks", 1, "name"], "..", "spec.domain.devices.disks[1].name",
+     "'..' cannot be used in a path: no slashes, '.', '..' or control characters"),
+    (["spec", "domain", "devices", "interfaces", 0, "name"], "a\nb", "spec.domain.devices.interfaces[0].name",
+     "'a\\nb' cannot be used in a path: no slashes, '.', '..' or control characters"),
+    (["spec", "networks", 0, "name"], 7, "spec.networks[0].name",
+     "names must be non-empty strings of at most 253 characters"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "message"), REFUSED, ids=[r[2] + "=" + repr(r[1]) for r in REFUSED])
+def test_unsafe_names_are_refused(path: list[str | int], value: object, field: str, message: str) -> None:
+    request = _with(path, value)
+    with pytest.raises(ConversionError) as err:
+        convert(request["vmi"], request["context"])
+    assert (err.value.field, err.value.message) == (field, message)
+
+
+def test_kubevirt_style_device_names_with_underscores_are_fine() -> None:
+    request = load_request("golden-amd64")  # its volumes are named e.g. "ephemeral_pvc"
+    assert "ua-ephemeral_pvc" in convert(request["vmi"], request["context"]).xml
+
+
+def test_xml_special_characters_in_values_are_escaped() -> None:
+    request = _with(["spec", "domain", "firmware", "serial"], 'a"<b>&c')
+    xml = convert(request["vmi"], request["context"]).xml
+    assert '<entry name="serial">a"&lt;b&gt;&amp;c</entry>' in xml
+
+
+def test_a_disk_serial_libvirt_would_refuse_is_refused() -> None:
+    request = _with(["spec", "domain", "devices", "disks", 6, "serial"], "a<b")
+    with pytest.raises(ConversionError) as err:
+        convert(request["vmi"], request["context"])
+    assert (err.value.field, err.value.message) == (
+        "spec.domain.devices.disks[6].serial",
+        "'a<b': a disk serial is 1 to 256 of A-Z a-z 0-9 _ . + - and space (libvirt's rule)",
+    )
