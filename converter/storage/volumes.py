@@ -142,9 +142,26 @@ def _container_disk(disk: Disk, volume: str, volume_index: int, ctx: Context) ->
         raise ConversionError(f'context.disksInfo["{volume}"]', f"no disk info provided for volume {volume}")
     disk.backing_store = BackingStore(
         type="file",
-        format=BackingStoreFormat(type=str(info.get("format") or "")),
+        format=BackingStoreFormat(type=_verified_image_format(volume, info)),
         source=DiskSource(file=paths.container_disk_image(ctx.paths, volume_index)),
     )
+
+
+def _verified_image_format(volume: str, info: JSON) -> str:
+    """KubeVirt's launcher verifies the image when it probes it (VerifyImage); the probe result
+    arrives here, so the check runs here: raw, or qcow2 without a backing file of its own."""
+    image_format = info.get("format")
+    field = f'context.disksInfo["{volume}"]'
+    if image_format == "qcow2" and info.get("backing-filename"):
+        raise ConversionError(
+            f"{field}.backing-filename",
+            f"invalid image in containerDisk {volume}: expected no backing file, "
+            f"but found {info['backing-filename']}",
+        )
+    if image_format not in ("raw", "qcow2"):
+        message = f"invalid image in containerDisk {volume}: unsupported image format: {image_format or ''}"
+        raise ConversionError(f"{field}.format", message)
+    return str(image_format)
 
 
 def _ephemeral(disk: Disk, volume: str, ctx: Context) -> None:

@@ -88,3 +88,30 @@ def test_error_field_uses_the_disk_index() -> None:
     spec = vmi(pvc("a"), pvc("b", errorPolicy="bogus"))
     err = raises(spec)
     assert err.field == "spec.domain.devices.disks[1].errorPolicy"
+
+
+# KubeVirt: pkg/os/disk/validation.go VerifyImage, which the launcher runs on each container disk it probes.
+@pytest.mark.parametrize(
+    ("info", "field", "message"),
+    [
+        ({"format": "vmdk"}, '.format', "unsupported image format: vmdk"),
+        ({}, '.format', "unsupported image format: "),
+        ({"format": "qcow2", "backing-filename": "/x"}, '.backing-filename', "expected no backing file, but found /x"),
+    ],
+)
+def test_container_disk_image_is_verified(info: dict, field: str, message: str) -> None:  # type: ignore[type-arg]
+    from converter.pipeline import convert
+
+    vmi = {
+        "metadata": {"name": "vm", "namespace": "ns"},
+        "spec": {
+            "domain": {"resources": {"requests": {"memory": "64Mi"}}, "devices": {"disks": [{"name": "cd"}]}},
+            "volumes": [{"name": "cd", "containerDisk": {"image": "img"}}],
+        },
+    }
+    with pytest.raises(ConversionError) as err:
+        convert(vmi, {"disksInfo": {"cd": info}})
+    assert (err.value.field, err.value.message) == (
+        f'context.disksInfo["cd"]{field}',
+        f"invalid image in containerDisk cd: {message}",
+    )
