@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from converter.compute.device_common import on_off
@@ -85,7 +86,7 @@ def _hyperv(source: JSON) -> FeatureHyperv:
         hyperv.spinlocks = FeatureSpinlocks(state=_state(spinlocks), retries=spinlocks.get("spinlocks"))
     if source.get("vendorid") is not None:
         vendor = obj(source["vendorid"])
-        hyperv.vendor_id = FeatureVendorID(state=_state(vendor), value=vendor.get("vendorid") or None)
+        hyperv.vendor_id = FeatureVendorID(state=_state(vendor), value=_vendor_id(vendor))
     if source.get("synictimer") is not None:
         timer = obj(source["synictimer"])
         hyperv.synic_timer = SyNICTimer(state=_state(timer), direct=_optional_state(timer.get("direct")))
@@ -98,3 +99,17 @@ def _hyperv(source: JSON) -> FeatureHyperv:
 
 def _optional_state(feature: Any) -> FeatureState | None:
     return FeatureState(state=_state(feature)) if feature is not None else None
+
+
+_VENDOR_ID = re.compile(r"^[^,]{1,12}$")
+
+
+def _vendor_id(vendor: JSON) -> str | None:
+    """libvirt needs 1 to 12 characters, no comma, when the vendor id is on (KubeVirt passes anything)."""
+    value = vendor.get("vendorid") or None
+    if _state(vendor) == "on" and not (isinstance(value, str) and _VENDOR_ID.match(value)):
+        raise ConversionError(
+            "spec.domain.features.hyperv.vendorid.vendorid",
+            f"{value!r}: an enabled Hyper-V vendor id needs 1 to 12 characters and no comma",
+        )
+    return value

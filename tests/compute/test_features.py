@@ -211,3 +211,20 @@ def test_converter_vmport_by_arch(arch: str, vmport: str | None) -> None:
     domain = raw_convert(vmi, {"architecture": arch, "allowEmulation": True})
     assert domain.features is not None
     assert (to_xml(domain.features.vmport, "vmport") if domain.features.vmport else None) == vmport
+
+
+def test_enabled_vendor_id_needs_a_value_libvirt_accepts() -> None:
+    from converter.errors import ConversionError
+    from converter.pipeline import convert
+
+    vmi = {
+        "metadata": {"name": "vm", "namespace": "ns"},
+        "spec": {"domain": {"resources": {"requests": {"memory": "64Mi"}},
+                            "features": {"hyperv": {"vendorid": {"enabled": True, "vendorid": "a,b"}}}}},
+    }
+    with pytest.raises(ConversionError) as err:
+        convert(vmi, {})
+    assert (err.value.field, err.value.message) == (
+        "spec.domain.features.hyperv.vendorid.vendorid",
+        "'a,b': an enabled Hyper-V vendor id needs 1 to 12 characters and no comma",
+    )
