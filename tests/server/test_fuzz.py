@@ -27,6 +27,10 @@ from server_harness import running_server
 from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
+if "FUZZ_EXAMPLES" in os.environ:
+    # A campaign looks for crashes and hangs only; the fixed CI sample also holds every produced
+    # domain to libvirt's schema and parser (tests/conftest.py).
+    pytestmark = pytest.mark.status_only
 ALLOWED = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT}
 REQUESTS = [load_request(name) for name in fixture_names()]
 
