@@ -47,7 +47,7 @@ from converter.errors import ConversionError
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
 from converter.storage.host_io import apply_host_io
-from converter.validate import validate_names
+from converter.validate import validate_vmi
 from converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
@@ -122,7 +122,7 @@ def convert(vmi: JSON, context: JSON | Context | None = None) -> Conversion:
 
 def prepare(vmi: JSON, ctx: Context) -> JSON:
     """A defaulted copy of the VMI: what KubeVirt's admission would have stored."""
-    validate_names(vmi)
+    validate_vmi(vmi)
     vmi = defaulting_copy(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
     return vmi

@@ -1,4 +1,4 @@
-"""Names that become file paths or XML are checked before anything is converted.
+"""The VMI is checked before conversion: names that become paths, and values that become XML.
 
 The VMI's name, namespace and UID are joined into paths
 (`{cloudInitDir}/{namespace}/{name}/noCloud.iso`, `/var/run/kubevirt-private/{uid}/virt-vnc`), and
@@ -35,7 +35,29 @@ _NAMED_LISTS = (
 )
 
 
-def validate_names(vmi: JSON) -> None:
+# Values KubeVirt's API allows (its admission refuses others); anything else would reach the XML
+# as an attribute libvirt does not know. (path pattern with [*] for list items, allowed values)
+_ENUMS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("spec.domain.devices.disks[*].disk.bus", frozenset({"virtio", "sata", "scsi", "usb"})),
+    ("spec.domain.devices.disks[*].cdrom.bus", frozenset({"virtio", "sata", "scsi", "usb"})),
+    ("spec.domain.devices.disks[*].lun.bus", frozenset({"virtio", "sata", "scsi", "usb"})),
+    ("spec.domain.devices.disks[*].cdrom.tray", frozenset({"open", "closed"})),
+    ("spec.domain.devices.disks[*].cache", frozenset({"none", "writethrough", "writeback"})),
+    ("spec.domain.devices.disks[*].io", frozenset({"native", "threads"})),
+    ("spec.domain.devices.interfaces[*].model",
+     frozenset({"e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139", "virtio"})),
+    ("spec.domain.clock.timer.hpet.tickPolicy", frozenset({"delay", "catchup", "merge", "discard"})),
+    ("spec.domain.clock.timer.pit.tickPolicy", frozenset({"delay", "catchup", "discard"})),
+    ("spec.domain.clock.timer.rtc.tickPolicy", frozenset({"delay", "catchup"})),
+    ("spec.domain.clock.timer.rtc.track", frozenset({"guest", "wall"})),
+    ("spec.domain.devices.watchdog.i6300esb.action", frozenset({"poweroff", "reset", "shutdown"})),
+    ("spec.domain.devices.watchdog.diag288.action", frozenset({"poweroff", "reset", "shutdown"})),
+    ("spec.domain.ioThreadsPolicy", frozenset({"shared", "auto", "supplementalPool"})),
+)
+
+
+def validate_vmi(vmi: JSON) -> None:
+    """Refuse names and values that would escape a path or reach the XML as something libvirt refuses."""
     meta = metadata(vmi)
     _check(meta.get("name"), "metadata.name", _DNS1123_SUBDOMAIN, 253, "a DNS-1123 subdomain")
     _check(meta.get("namespace"), "metadata.namespace", _DNS1123_LABEL, 63, "a DNS-1123 label")
@@ -44,6 +66,10 @@ def validate_names(vmi: JSON) -> None:
         for index, entry in enumerate(items(get(vmi))):
             if isinstance(entry, dict):
                 _check_device_name(entry.get("name"), f"{path}[{index}].name")
+    for pattern, allowed in _ENUMS:
+        for field, value in _values_at(vmi, pattern.split(".")):
+            if value not in (None, "") and value not in allowed:
+                raise ConversionError(field, f"{value!r} is not one of {', '.join(sorted(allowed))}")
     for index, disk in enumerate(items(devices(vmi).get("disks"))):
         serial = disk.get("serial") if isinstance(disk, dict) else None
         if serial not in (None, "") and not (isinstance(serial, str) and _DISK_SERIAL.match(serial)):
@@ -67,3 +93,22 @@ def _check_device_name(value: Any, field: str) -> None:
         raise ConversionError(field, "names must be non-empty strings of at most 253 characters")
     if value in (".", "..") or _UNSAFE.search(value):
         raise ConversionError(field, f"{value!r} cannot be used in a path: no slashes, '.', '..' or control characters")
+
+
+def _values_at(value: Any, steps: list[str], path: str = "") -> list[tuple[str, Any]]:
+    """(field path, value) for every match of a dotted pattern whose `[*]` steps walk list items."""
+    if not steps:
+        return [(path, value)]
+    step, rest = steps[0], steps[1:]
+    key = step.removesuffix("[*]")
+    child = value.get(key) if isinstance(value, dict) else None
+    child_path = f"{path}.{key}" if path else key
+    if child is None:
+        return []
+    if step.endswith("[*]"):
+        return [
+            found
+            for index, item in enumerate(items(child))
+            for found in _values_at(item, rest, f"{child_path}[{index}]")
+        ]
+    return _values_at(child, rest, child_path)

@@ -64,3 +64,25 @@ def test_a_disk_serial_libvirt_would_refuse_is_refused() -> None:
         "spec.domain.devices.disks[6].serial",
         "'a<b': a disk serial is 1 to 256 of A-Z a-z 0-9 _ . + - and space (libvirt's rule)",
     )
+
+
+ENUMS = [
+    (["spec", "domain", "devices", "disks", 0, "disk", "bus"], "ide", "spec.domain.devices.disks[0].disk.bus",
+     "'ide' is not one of sata, scsi, usb, virtio"),
+    (["spec", "domain", "devices", "disks", 2, "cdrom", "tray"], "ajar", "spec.domain.devices.disks[2].cdrom.tray",
+     "'ajar' is not one of closed, open"),
+    (["spec", "domain", "devices", "disks", 5, "cache"], "unsafe", "spec.domain.devices.disks[5].cache",
+     "'unsafe' is not one of none, writeback, writethrough"),
+    (["spec", "domain", "clock", "timer", "rtc", "tickPolicy"], "merge", "spec.domain.clock.timer.rtc.tickPolicy",
+     "'merge' is not one of catchup, delay"),
+    (["spec", "domain", "devices", "interfaces", 0, "model"], "vmxnet3", "spec.domain.devices.interfaces[0].model",
+     "'vmxnet3' is not one of e1000, e1000e, igb, ne2k_pci, pcnet, rtl8139, virtio"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "message"), ENUMS, ids=[e[2] for e in ENUMS])
+def test_values_outside_kubevirts_api_are_refused(path: list[str | int], value: str, field: str, message: str) -> None:
+    request = _with(path, value)
+    with pytest.raises(ConversionError) as err:
+        convert(request["vmi"], request["context"])
+    assert (err.value.field, err.value.message) == (field, message)
