@@ -203,3 +203,13 @@ def test_info_names_version_commit_and_api(target: str) -> None:
     assert list(info.architectures) == ["amd64", "arm64", "s390x"]
     assert list(info.api_versions) == ["v1"]
     assert info.version
+
+
+def test_control_characters_in_a_value_are_invalid_argument(target: str) -> None:
+    """Found by tests/server/test_fuzz.py: a context string XML cannot carry used to be INTERNAL."""
+    request = load_request(GOLDEN)
+    request["context"]["smbios"] = {"manufacturer": "bell\u0007"}
+    with stub(target) as client, pytest.raises(grpc.RpcError) as raised:
+        client.Convert(convert_request(request))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details() == "value 'bell\\x07' contains characters XML cannot carry"

@@ -16,13 +16,20 @@ from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from lxml import etree
 
+from converter.errors import ConversionError
+
 ATTR, CHILD, CHILDREN, FLAG, TEXT_CHILD, TEXT = range(6)
 
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class XMLValueError(ValueError):
-    """A value cannot be represented in XML (control characters)."""
+class XMLValueError(ConversionError):
+    """A value from the request cannot be represented in XML (control characters).
+
+    Emission does not know which request field a value came from; the message quotes the value."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__("", f"value {value!r} contains characters XML cannot carry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ def element(tag: str = "", ns: str | None = None) -> Callable[[type[E]], type[E]
 def _escape_attr(value: object) -> str:
     s = value if isinstance(value, str) else str(value)
     if _INVALID_XML_CHARS.search(s):
-        raise XMLValueError(f"value {s!r} contains characters XML cannot carry")
+        raise XMLValueError(s)
     if "&" in s:
         s = s.replace("&", "&amp;")
     if "<" in s:
@@ -135,7 +142,7 @@ def _escape_attr(value: object) -> str:
 def _escape_text(value: object) -> str:
     s = value if isinstance(value, str) else str(value)
     if _INVALID_XML_CHARS.search(s):
-        raise XMLValueError(f"value {s!r} contains characters XML cannot carry")
+        raise XMLValueError(s)
     if "&" in s:
         s = s.replace("&", "&amp;")
     if "<" in s:
