@@ -223,7 +223,8 @@ class _Observer:
     def __init__(self, recorder: _Recorder) -> None:
         self.recorder = recorder
         self.plain: PlainOrigins = {}
-        self.attributes: dict[int, dict[str, object]] = {}
+        self.attributes: dict[int, tuple[object, ...]] = {}
+        self.item_names: dict[str, Any] = {}
 
     def __call__(self, rule: str, domain: Domain) -> None:
         fields, facts = _leaves(self.recorder.fields), _leaves(self.recorder.facts)
@@ -231,63 +232,64 @@ class _Observer:
             fields, facts = [], []
         if domain.origin is None:
             domain.origin = Origin(rule, note="the domain; its type is set by the hypervisor rule")
-        for element in _unclaimed(domain):
-            self._stamp(element, rule, fields, facts)
         skeleton = "part of every KubeVirt domain" if rule == "domain" else ""
-        self._stamp_plain(domain, Origin(rule, tuple(fields), tuple(facts), skeleton))
-        self._note_changed_attributes(domain, rule, facts)
+        stage = _Stage(rule, fields, facts, Origin(rule, tuple(fields), tuple(facts), skeleton))
+        self._visit(domain, stage)
         self.recorder.reset()
 
-    def _note_changed_attributes(self, domain: Domain, rule: str, facts: list[str]) -> None:
-        """A later stage that changes attributes of an earlier element (e.g. the host cache/IO
-        rules on a disk driver) is added to that element's explanation."""
-        for element in (domain, *_all_elements(domain)):
-            now = _attributes(element)
-            before = self.attributes.get(id(element))
-            self.attributes[id(element)] = now
-            origin = element.origin
-            if before is None or before == now or origin is None or origin.rule == rule:
-                continue
-            changed = ", ".join(f"{k}={v}" for k, v in now.items() if before.get(k) != v)
-            note = "; ".join(filter(None, [origin.note, f"{changed} set by {rule}"]))
-            element.origin = Origin(origin.rule, origin.fields, tuple(dict.fromkeys(origin.facts + tuple(facts))), note)
-
-    def _stamp_plain(self, element: Element, origin: Origin) -> None:
-        """Flags and text children that appeared in this stage (e.g. <name> from metadata)."""
+    def _visit(self, element: Element, stage: _Stage) -> None:
+        """One walk per stage: stamp new elements, new flag/text children, and changed attributes."""
+        self._note_changed_attributes(element, stage)
         for name, sub in iter_child_elements(element):
             if sub is None:
-                self.plain.setdefault((id(element), name), origin)
-            else:
-                self._stamp_plain(sub, origin)
+                self.plain.setdefault((id(element), name), stage.plain_origin)
+                continue
+            if sub.origin is None:
+                self._stamp(sub, stage)
+            self._visit(sub, stage)
 
-    def _stamp(self, element: Element, rule: str, fields: list[str], facts: list[str]) -> None:
-        own = _fields_of_alias(element, fields, self.recorder.vmi)
-        facts = _facts_of_alias(element, facts)
+    def _note_changed_attributes(self, element: Element, stage: _Stage) -> None:
+        """A later stage that changes attributes of an earlier element (e.g. the host cache/IO
+        rules on a disk driver) is added to that element's explanation."""
+        names = _attribute_names(type(element))
+        now = tuple(getattr(element, a) for a, _ in names)
+        before = self.attributes.get(id(element))
+        self.attributes[id(element)] = now
+        origin = element.origin
+        if before is None or before == now or origin is None or origin.rule == stage.rule:
+            return
+        changed = ", ".join(f"{xml}={new}" for (_, xml), old, new in zip(names, before, now, strict=True) if old != new)
+        note = "; ".join(filter(None, [origin.note, f"{changed} set by {stage.rule}"]))
+        facts = tuple(dict.fromkeys(origin.facts + tuple(stage.facts)))
+        element.origin = Origin(origin.rule, origin.fields, facts, note)
+
+    def _stamp(self, element: Element, stage: _Stage) -> None:
+        own = _fields_of_alias(element, stage.fields, self.recorder.vmi, self.item_names)
+        facts = _facts_of_alias(element, stage.facts)
         defaulted = [f for f in own if _is_defaulted(f, self.recorder.defaulted_paths)]
         note = f"defaulted by KubeVirt's VMI defaults: {', '.join(defaulted)}" if defaulted else ""
-        if not own and not facts and rule == "domain":
+        if not own and not facts and stage.rule == "domain":
             note = "part of every KubeVirt domain"
-        origin = Origin(rule, tuple(own), tuple(facts), note)
-        _inherit(element, origin)
+        _inherit(element, Origin(stage.rule, tuple(own), tuple(facts), note))
 
 
-def _all_elements(element: Element) -> Iterator[Element]:
-    for _, sub in iter_children(element):
-        yield sub
-        yield from _all_elements(sub)
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    rule: str
+    fields: list[str]
+    facts: list[str]
+    plain_origin: Origin  # for flag and text children that appeared in this stage
 
 
-def _attributes(element: Element) -> dict[str, object]:
-    return {spec.name: getattr(element, spec.attr) for spec in element.SPEC if spec.kind == ATTR}
+_ATTRIBUTE_NAMES: dict[type[Element], tuple[tuple[str, str], ...]] = {}
 
 
-def _unclaimed(element: Element) -> Iterator[Element]:
-    """Elements not stamped yet whose parent is stamped (or is the root)."""
-    for _, sub in iter_children(element):
-        if sub.origin is None:
-            yield sub
-        else:
-            yield from _unclaimed(sub)
+def _attribute_names(cls: type[Element]) -> tuple[tuple[str, str], ...]:
+    """(python name, XML name) of the class's attributes."""
+    names = _ATTRIBUTE_NAMES.get(cls)
+    if names is None:
+        names = _ATTRIBUTE_NAMES[cls] = tuple((s.attr, s.name) for s in cls.SPEC if s.kind == ATTR)
+    return names
 
 
 def _inherit(element: Element, origin: Origin) -> None:
@@ -300,7 +302,7 @@ def _inherit(element: Element, origin: Origin) -> None:
 _INDEXED = re.compile(r"^(.*?\[\d+\])")
 
 
-def _fields_of_alias(element: Element, fields: list[str], vmi: JSON) -> list[str]:
+def _fields_of_alias(element: Element, fields: list[str], vmi: JSON, item_names: dict[str, Any]) -> list[str]:
     """For an element with a user alias, only the reads of VMI list items with that name."""
     name = _alias_name(element)
     if name is None:
@@ -311,8 +313,11 @@ def _fields_of_alias(element: Element, fields: list[str], vmi: JSON) -> list[str
         if match is None:
             kept.append(path)
             continue
-        item = _lookup(vmi, match.group(1))
-        item_name = item.get("name") if isinstance(item, dict) else None
+        item_path = match.group(1)
+        if item_path not in item_names:
+            item = _lookup(vmi, item_path)
+            item_names[item_path] = item.get("name") if isinstance(item, dict) else None
+        item_name = item_names[item_path]
         if isinstance(item_name, str) and (item_name == name or name.endswith(f"-{item_name}")):
             kept.append(path)
     return kept
