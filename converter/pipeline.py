@@ -47,7 +47,7 @@ from converter.errors import ConversionError
 from converter.network import interfaces
 from converter.storage import disks, virtiofs
 from converter.storage.host_io import apply_host_io
-from converter.validate import validate_vmi
+from converter.validate import validate_counts, validate_vmi
 from converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
@@ -125,6 +125,7 @@ def prepare(vmi: JSON, ctx: Context) -> JSON:
     validate_vmi(vmi)
     vmi = defaulting_copy(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
+    validate_counts(vmi)
     return vmi
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from converter import quantity
 from converter.errors import ConversionError
-from converter.vmi import JSON, devices, items, metadata, spec
+from converter.vmi import JSON, devices, items, metadata, obj, spec
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL = re.compile(f"^{_LABEL}$")
@@ -44,8 +45,10 @@ _ENUMS: tuple[tuple[str, frozenset[str]], ...] = (
     ("spec.domain.devices.disks[*].cdrom.tray", frozenset({"open", "closed"})),
     ("spec.domain.devices.disks[*].cache", frozenset({"none", "writethrough", "writeback"})),
     ("spec.domain.devices.disks[*].io", frozenset({"native", "threads"})),
-    ("spec.domain.devices.interfaces[*].model",
-     frozenset({"e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139", "virtio"})),
+    (
+        "spec.domain.devices.interfaces[*].model",
+        frozenset({"e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139", "virtio"}),
+    ),
     ("spec.domain.clock.timer.hpet.tickPolicy", frozenset({"delay", "catchup", "merge", "discard"})),
     ("spec.domain.clock.timer.pit.tickPolicy", frozenset({"delay", "catchup", "discard"})),
     ("spec.domain.clock.timer.rtc.tickPolicy", frozenset({"delay", "catchup"})),
@@ -112,3 +115,46 @@ def _values_at(value: Any, steps: list[str], path: str = "") -> list[tuple[str, 
             for found in _values_at(item, rest, f"{child_path}[{index}]")
         ]
     return _values_at(child, rest, child_path)
+
+
+# Above these, a domain would list more vCPUs / IOThreads than QEMU can run; refusing them also keeps a
+# hostile request from making the converter build millions of <vcpu> or <iothread> elements.
+MAX_VCPUS = 4096
+MAX_IOTHREADS = 4096
+
+
+def validate_counts(vmi: JSON) -> None:
+    """Run on the defaulted VMI: CPU topology (defaulted from requests too) and IOThread counts."""
+    dom = obj(spec(vmi).get("domain"))
+    # The request first: defaulting derives the socket count from it.
+    for kind in ("requests", "limits"):
+        amount = obj(obj(dom.get("resources")).get(kind)).get("cpu")
+        if amount is not None and _quantity_above(amount, MAX_VCPUS):
+            raise ConversionError(f"spec.domain.resources.{kind}.cpu", f"more than {MAX_VCPUS} CPUs")
+    cpu = obj(dom.get("cpu"))
+    counts = {}
+    for key in ("sockets", "cores", "threads", "maxSockets"):
+        value = cpu.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_VCPUS:
+            raise ConversionError(f"spec.domain.cpu.{key}", f"{value!r} is not a count from 0 to {MAX_VCPUS}")
+        counts[key] = value or 1
+    per_socket = counts.get("cores", 1) * counts.get("threads", 1)
+    for key in ("sockets", "maxSockets"):
+        if counts.get(key, 1) * per_socket > MAX_VCPUS:
+            raise ConversionError(f"spec.domain.cpu.{key}", f"{key} * cores * threads is more than {MAX_VCPUS} vCPUs")
+    threads = obj(dom.get("ioThreads")).get("supplementalPoolThreadCount")
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or not 0 <= threads <= MAX_IOTHREADS
+    ):
+        raise ConversionError(
+            "spec.domain.ioThreads.supplementalPoolThreadCount", f"{threads!r} is not a count from 0 to {MAX_IOTHREADS}"
+        )
+
+
+def _quantity_above(amount: Any, limit: int) -> bool:
+    try:
+        return quantity.parse(amount) > limit
+    except quantity.QuantityError as err:
+        raise ConversionError("spec.domain.resources", str(err)) from None

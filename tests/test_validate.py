@@ -86,3 +86,26 @@ def test_values_outside_kubevirts_api_are_refused(path: list[str | int], value: 
     with pytest.raises(ConversionError) as err:
         convert(request["vmi"], request["context"])
     assert (err.value.field, err.value.message) == (field, message)
+
+
+COUNTS = [
+    (["spec", "domain", "cpu"], {"sockets": 2**40}, "spec.domain.cpu.sockets",
+     f"{2**40} is not a count from 0 to 4096"),
+    (["spec", "domain", "cpu"], {"sockets": 64, "cores": 64, "threads": 2}, "spec.domain.cpu.sockets",
+     "sockets * cores * threads is more than 4096 vCPUs"),
+    (["spec", "domain", "cpu"], {"maxSockets": 4096, "cores": 2}, "spec.domain.cpu.maxSockets",
+     "maxSockets * cores * threads is more than 4096 vCPUs"),
+    (["spec", "domain", "resources"], {"requests": {"cpu": "1e9", "memory": "1Gi"}},
+     "spec.domain.resources.requests.cpu", "more than 4096 CPUs"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "message"), COUNTS, ids=[c[2] for c in COUNTS])
+def test_counts_that_would_explode_the_domain_are_refused(
+    path: list[str | int], value: object, field: str, message: str
+) -> None:
+    """Found by fuzzing: a huge socket count made the converter build a <vcpus> list until memory ran out."""
+    request = _with(path, value)
+    with pytest.raises(ConversionError) as err:
+        convert(request["vmi"], request["context"])
+    assert (err.value.field, err.value.message) == (field, message)
