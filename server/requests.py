@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -28,15 +29,31 @@ def load_document(data: bytes | str, field: str) -> Any:
     """Parse one JSON or YAML document (JSON first: it is what Go launchers send)."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ConversionError(field, f"document larger than {MAX_DOCUMENT_BYTES} bytes")
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
     try:
-        return json.loads(text)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as err:
+        raise ConversionError(field, f"not UTF-8: {err}") from None
+    try:
+        document = json.loads(text)
     except ValueError:
-        pass
+        try:
+            document = yaml.load(text, Loader=_PlainYAMLLoader)
+        except yaml.YAMLError as err:
+            raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(document, field)
+    return document
+
+
+# JSON may escape UTF-16 halves ("\ud800"); alone they have no UTF-8 form and no answer could carry them.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(document: Any, field: str) -> None:
     try:
-        return yaml.load(text, Loader=_PlainYAMLLoader)
-    except yaml.YAMLError as err:
-        raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConversionError(field, "contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)") from None
 
 
 def split_request(document: Any, field: str) -> tuple[dict[str, Any], dict[str, Any]]:

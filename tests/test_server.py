@@ -213,3 +213,18 @@ def test_control_characters_in_a_value_are_invalid_argument(target: str) -> None
         client.Convert(convert_request(request))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details() == "value 'bell\\x07' contains characters XML cannot carry"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\xff\xfe{}", "vmiJson: not UTF-8: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
+        (b'{"metadata": {"name": "\\ud800"}}', "vmiJson: contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)"),
+    ],
+    ids=["not utf-8", "lone surrogate"],
+)
+def test_undecodable_vmi_bytes_are_invalid_argument(target: str, raw: bytes, message: str) -> None:
+    with stub(target) as client, pytest.raises(grpc.RpcError) as raised:
+        client.Convert(service_pb2.ConvertRequest(vmi_json=raw))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details() == message

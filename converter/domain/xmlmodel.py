@@ -20,7 +20,7 @@ from converter.errors import ConversionError
 
 ATTR, CHILD, CHILDREN, FLAG, TEXT_CHILD, TEXT = range(6)
 
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XMLValueError(ConversionError):
@@ -152,8 +152,8 @@ def _escape_text(value: object) -> str:
     return s
 
 
-_NEEDS_ATTR_ESCAPE = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
-_NEEDS_TEXT_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NEEDS_ATTR_ESCAPE = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_NEEDS_TEXT_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # Strings already checked and found to need no escaping anywhere (attribute or

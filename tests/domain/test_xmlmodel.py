@@ -60,3 +60,9 @@ def test_parse_then_emit_round_trips() -> None:
         "</domain>\n"
     )
     assert to_xml(from_element(Domain, etree.fromstring(xml))) == xml
+
+
+def test_lone_surrogates_are_refused() -> None:
+    """JSON can carry "\\ud800"; it has no UTF-8 form, so it must not reach the XML."""
+    with pytest.raises(XMLValueError):
+        to_xml(Entry(name="x", value="a\ud800b"), "entry")
