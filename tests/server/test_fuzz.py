@@ -145,3 +145,13 @@ def test_mutated_contexts(client: service_pb2_grpc.ConverterStub, case: tuple[An
 @given(document=_json)
 def test_random_documents(client: service_pb2_grpc.ConverterStub, document: Any) -> None:
     _call(client, service_pb2.ConvertRequest(vmi_json=json.dumps(document).encode()))
+
+
+def _name_document(name: str) -> bytes:
+    return json.dumps({"metadata": {"name": name}}).encode()
+
+
+@_settings
+@given(raw=st.one_of(st.binary(max_size=64), st.text(max_size=12).map(_name_document)))
+def test_random_bytes(client: service_pb2_grpc.ConverterStub, raw: bytes) -> None:
+    _call(client, service_pb2.ConvertRequest(vmi_json=raw))
