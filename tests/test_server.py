@@ -228,3 +228,19 @@ def test_undecodable_vmi_bytes_are_invalid_argument(target: str, raw: bytes, mes
         client.Convert(service_pb2.ConvertRequest(vmi_json=raw))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details() == message
+
+
+def test_grpcurl_explain_matches_the_library(target: str) -> None:
+    from converter.explain import explain
+
+    request = load_request("vmi-fedora")
+    body = json.dumps({"id": "why", "vmi": request["vmi"], "context": request["context"]})
+    reply = json.loads(
+        _grpcurl(*_grpcurl_target(target, "-d", "@"), "kubevirt.converter.v1.Converter/Explain", stdin=body)
+    )
+    expected = explain(request["vmi"], request["context"]).as_json()
+    assert reply["domain_xml"] == expected["domainXml"]
+    entries = expected["explanations"]
+    assert isinstance(entries, list)
+    assert [(e["xpath"], e["rule"]) for e in reply["explanations"]] == [(e["xpath"], e["rule"]) for e in entries]
+    assert [e.get("fields", []) for e in reply["explanations"]] == [e["fields"] for e in entries]
