@@ -122,34 +122,23 @@ def element(tag: str = "", ns: str | None = None) -> Callable[[type[E]], type[E]
 # ---------------------------------------------------------------- emitting
 
 
-def _escape_attr(value: object) -> str:
+def _escape(value: object, attribute: bool) -> str:
+    """Escape markup; in an attribute also quotes and the whitespace a parser would normalise."""
     s = value if isinstance(value, str) else str(value)
     if _INVALID_XML_CHARS.search(s):
         raise XMLValueError(s)
-    if "&" in s:
-        s = s.replace("&", "&amp;")
-    if "<" in s:
-        s = s.replace("<", "&lt;")
-    if ">" in s:
-        s = s.replace(">", "&gt;")
-    if '"' in s:
-        s = s.replace('"', "&quot;")
-    if "\n" in s or "\r" in s or "\t" in s:
-        s = s.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attribute:
+        s = s.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
     return s
+
+
+def _escape_attr(value: object) -> str:
+    return _escape(value, attribute=True)
 
 
 def _escape_text(value: object) -> str:
-    s = value if isinstance(value, str) else str(value)
-    if _INVALID_XML_CHARS.search(s):
-        raise XMLValueError(s)
-    if "&" in s:
-        s = s.replace("&", "&amp;")
-    if "<" in s:
-        s = s.replace("<", "&lt;")
-    if ">" in s:
-        s = s.replace(">", "&gt;")
-    return s
+    return _escape(value, attribute=False)
 
 
 _NEEDS_ATTR_ESCAPE = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
