@@ -37,9 +37,8 @@ SCALING_SIZES = (1, 4, 16, 64, 256)
 
 
 def reference_dir() -> Path:
-    """Where KubeVirt's reference requests live (as tests/conftest.py finds them)."""
-    env = os.environ.get("VMI_CONVERTER_REFERENCE")
-    return Path(env) if env else REPO.parent / "shared" / "reference"
+    """KubeVirt's reference requests, carried in the repository (as tests/conftest.py finds them)."""
+    return REPO / "tests" / "data" / "kubevirt"
 
 
 # ---------------------------------------------------------------- inputs
@@ -95,7 +94,7 @@ def large_request(disks: int, nics: int) -> JSON:
 
 
 def fixture_requests(reference: Path, quick: bool) -> list[tuple[str, JSON]]:
-    expected = reference / "kubevirt-expected"
+    expected = reference / "expected"
     names = sorted(p.stem for p in expected.glob("golden-*.json"))
     names += sorted(p.stem for p in expected.glob("vm-*.json"))
     names += sorted(p.stem for p in expected.glob("vmi-*.json"))
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few seconds: fewer rows and iterations")
     parser.add_argument("--iterations", type=int, help="timed conversions per row (default 3000, quick 200)")
     parser.add_argument("--warmup", type=int, help="untimed conversions first (default 300, quick 20)")
-    parser.add_argument("--reference", type=Path, default=reference_dir(), help="the shared reference directory")
+    parser.add_argument("--reference", type=Path, default=reference_dir(), help="tests/data/kubevirt")
     args = parser.parse_args(argv)
     iterations = args.iterations or (200 if args.quick else 3000)
     warmup = args.warmup if args.warmup is not None else (20 if args.quick else 300)

@@ -278,7 +278,7 @@ def golden_payloads() -> tuple[bytes, bytes]:
 
     from kubevirt.converter.v1 import service_pb2
 
-    request = json.loads((reference_dir() / "kubevirt-expected" / "golden-amd64.json").read_text())
+    request = json.loads((reference_dir() / "expected" / "golden-amd64.json").read_text())
     body = json.dumps(dict(request, id="golden-amd64"))
     unary = json_format.Parse(body, service_pb2.ConvertRequest()).SerializeToString()
     stream = json_format.Parse(body, service_pb2.ConvertStreamRequest()).SerializeToString()

@@ -40,7 +40,7 @@ from server.config import is_loopback  # noqa: E402
 MAX_SECONDS = 3600
 CALL_TIMEOUT_S = 30
 STREAM_BATCH = 20
-FIXTURES = REPO.parent / "shared" / "reference" / "kubevirt-expected"
+FIXTURES = REPO / "tests" / "data" / "kubevirt" / "expected"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def reference_dir() -> Path:
-    env = os.environ.get("VMI_CONVERTER_REFERENCE")
-    if env:
-        return Path(env)
-    return REPO.parent / "shared" / "reference"
-
-
-EXPECTED_DIR = reference_dir() / "kubevirt-expected"
+# KubeVirt's example manifests and its domains for the reference requests, carried in the
+# repository (tests/data/kubevirt/README.md says where each file comes from).
+KUBEVIRT_DATA = REPO / "tests" / "data" / "kubevirt"
+EXPECTED_DIR = KUBEVIRT_DATA / "expected"
+EXAMPLES_DIR = KUBEVIRT_DATA / "examples"
 
 
 def load_request(name: str) -> dict[str, Any]:
@@ -37,7 +33,7 @@ def fixture_names() -> list[str]:
 
 @pytest.fixture
 def reference() -> Path:
-    return reference_dir()
+    return KUBEVIRT_DATA
 
 
 # ---------------------------------------------------------------- libvirt on every domain

@@ -13,12 +13,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXPECTED_DIR
 
 from converter.defaults import (
     apply_vmi_defaults,
@@ -32,12 +31,6 @@ from converter.errors import ConversionError
 JSON = dict[str, Any]
 
 
-def _reference_dir() -> Path:
-    env = os.environ.get("VMI_CONVERTER_REFERENCE")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared/reference"
-
-
-EXPECTED_DIR = _reference_dir() / "kubevirt-expected"
 ADMITTED = sorted(p.stem for p in EXPECTED_DIR.glob("vm*.json"))
 ARCHES = ("amd64", "arm64", "s390x")
 

@@ -10,43 +10,20 @@ strings, and nulls, empty lists and empty maps carry no value.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
+from conftest import EXAMPLES_DIR, EXPECTED_DIR
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
-
-def _reference_dir() -> Path | None:
-    beside = Path(__file__).resolve().parents[2] / "shared/reference"
-    if beside.is_dir():
-        return beside
-    env = os.environ.get("VMI_CONVERTER_REFERENCE")
-    if env and Path(env).is_dir():
-        return Path(env)
-    return None
-
-
-REFERENCE = _reference_dir()
-needs_reference = pytest.mark.skipif(
-    REFERENCE is None, reason="shared/reference not found (set VMI_CONVERTER_REFERENCE)"
-)
-
-
-def _files(subdir: str, pattern: str) -> list[Path]:
-    if REFERENCE is None:
-        return []
-    return sorted((REFERENCE / subdir).glob(pattern))
-
-
-EXPECTED = _files("kubevirt-expected", "*.json")
-EXAMPLES = _files("kubevirt-examples", "*.yaml")
+EXPECTED = sorted(EXPECTED_DIR.glob("*.json"))
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))
 
 _WELL_KNOWN = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 _INT64 = {
@@ -107,7 +84,6 @@ def assert_round_trip(document: dict[str, Any], message: M) -> M:
 # --- reference requests -------------------------------------------------------------
 
 
-@needs_reference
 def test_reference_files_present() -> None:
     assert len(EXPECTED) >= 40
     assert len(EXAMPLES) >= 30

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXPECTED_DIR
 from lxml import etree
 
 from converter.context import DEFAULT_PATHS
@@ -47,13 +48,11 @@ from .harness import (
     unknown_hardcoded,
 )
 
-REFERENCE = (
-    Path(os.environ.get("VMI_CONVERTER_REFERENCE") or Path(__file__).resolve().parents[3] / "shared" / "reference")
-    / "kubevirt-expected"
-)
+REFERENCE = EXPECTED_DIR  # KubeVirt's requests and domains
 
 HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "s390x": "s390x"}.get(platform.machine(), platform.machine())
 LIBVIRT_ARCH = {"amd64": "x86_64", "arm64": "aarch64", "s390x": "s390x"}
+
 
 JSON = dict[str, Any]
 
@@ -141,7 +140,7 @@ def _xml_without_memory_hotplug(root: etree._Element) -> None:
 
 @dataclass(frozen=True)
 class Case:
-    name: str  # reference request in kubevirt-expected/
+    name: str  # reference request in tests/data/kubevirt/expected/
     covers: str
     simplify: Callable[[JSON], None] | None = None
     firmware: str | None = None  # key of harness.FIRMWARE
