@@ -11,10 +11,10 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY converter converter
 COPY server server
-COPY clients/python clients/python
+COPY protos/python protos/python
 # Runtime dependencies only (no [test] extra); wheels for every dependency exist, so no compiler is needed.
 RUN pip install . \
  && pip uninstall --yes pip setuptools \

@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout, not whatever copy pip installed
 
-from converter.pipeline import convert  # noqa: E402
+from vmi_converter.converter.pipeline import convert  # noqa: E402
 
 JSON = dict[str, Any]
 SCALING_SIZES = (1, 4, 16, 64, 256)

@@ -1,6 +1,6 @@
 """gRPC benchmark: the real server's Convert against a bare echo server, same client, same run.
 
-Starts `python -m server serve` (with 1 and, when the server has `--workers`,
+Starts `python -m vmi_converter.server serve` (with 1 and, when the server has `--workers`,
 2 worker processes) and a bare echo gRPC server (a generic handler returning
 its request bytes) in subprocesses on loopback, then measures each from this
 one client process three ways:
@@ -108,7 +108,7 @@ def child_env() -> dict[str, str]:
 
 def server_has_workers() -> bool:
     help_text = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--help"],
+        [sys.executable, "-m", "vmi_converter.server", "serve", "--help"],
         cwd=REPO,
         env=child_env(),
         capture_output=True,
@@ -138,7 +138,7 @@ class Target:
 
 def start_converter(workers: int | None) -> Target:
     port = free_port()
-    command = [sys.executable, "-m", "server", "serve", "--listen", f"127.0.0.1:{port}", "--grace", "1"]
+    command = [sys.executable, "-m", "vmi_converter.server", "serve", "--listen", f"127.0.0.1:{port}", "--grace", "1"]
     command += ["--log-level", "WARNING"]
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -276,7 +276,7 @@ def golden_payloads() -> tuple[bytes, bytes]:
     """The golden amd64 request as serialized ConvertRequest and ConvertStreamRequest bytes."""
     from google.protobuf import json_format
 
-    from kubevirt.converter.v1 import service_pb2
+    from vmi_converter.api import service_pb2
 
     request = json.loads((reference_dir() / "expected" / "golden-amd64.json").read_text())
     body = json.dumps(dict(request, id="golden-amd64"))
@@ -287,7 +287,7 @@ def golden_payloads() -> tuple[bytes, bytes]:
 
 def check_converter_answers(channel: grpc.Channel, unary: bytes, stream: bytes) -> None:
     """The bytes the converter returns really are domains (the timed loops do not parse them)."""
-    from kubevirt.converter.v1 import service_pb2
+    from vmi_converter.api import service_pb2
 
     answer = service_pb2.ConvertResponse.FromString(unary_bytes(channel, f"{SERVICE}/Convert")(unary, timeout=30))
     items = list(stream_bytes(channel, f"{SERVICE}/ConvertStream")(iter([stream]), timeout=30))

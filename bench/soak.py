@@ -34,8 +34,8 @@ sys.path[:0] = [str(REPO), str(REPO / "clients" / "python")]
 import grpc  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc  # noqa: E402
-from server.config import is_loopback  # noqa: E402
+from vmi_converter.api import service_pb2, service_pb2_grpc  # noqa: E402
+from vmi_converter.server.config import is_loopback  # noqa: E402
 
 MAX_SECONDS = 3600
 CALL_TIMEOUT_S = 30
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         target = f"127.0.0.1:{_free_port()}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "clients" / "python")]))
         server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--listen", target, "--workers", str(args.workers),
+            [sys.executable, "-m", "vmi_converter.server", "serve", "--listen", target, "--workers", str(args.workers),
              "--log-level", "WARNING", "--max-concurrent-rpcs", "64"],
             cwd=REPO, env=env,
         )  # fmt: skip

@@ -54,9 +54,9 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from converter import quantity
-from converter.errors import ConversionError
-from converter.vmi import copy_json
+from vmi_converter.converter import quantity
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import copy_json
 
 JSON = dict[str, Any]
 

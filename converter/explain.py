@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from converter import pipeline
-from converter.context import _SIMPLE, Context, context_from_dict
-from converter.domain.model import Domain
-from converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children
-from converter.errors import ConversionError
-from converter.vmi import JSON, copy_json
+from vmi_converter.converter import pipeline
+from vmi_converter.converter.context import _SIMPLE, Context, context_from_dict
+from vmi_converter.converter.domain.model import Domain
+from vmi_converter.converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, copy_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class Explained:
     error_fields: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        from converter.domain.xmlmodel import to_xml
+        from vmi_converter.converter.domain.xmlmodel import to_xml
 
         result: dict[str, object] = {
             "domainXml": to_xml(self.domain) if self.domain is not None else "",
@@ -385,7 +385,7 @@ def render_commented(explained: Explained) -> str:
         return ""
     from lxml import etree
 
-    from converter.domain.xmlmodel import to_xml
+    from vmi_converter.converter.domain.xmlmodel import to_xml
 
     root = etree.fromstring(to_xml(explained.domain).encode())
     by_path = {e.xpath: e.origin for e in explained.explanations}

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     ACPIHostDev,
     Controller,
     Domain,
@@ -32,14 +32,14 @@ from converter.domain.model import (
     NUMACellSibling,
     PCIHole64,
 )
-from converter.pci_placement import (
+from vmi_converter.converter.pci_placement import (
     PCI,
     PCIE_ROOT,
     PCIPlacementError,
     pci_address_to_string,
     place_pci_devices_with_numa_alignment,
 )
-from converter.vmi import JSON, domain_spec, metadata, obj
+from vmi_converter.converter.vmi import JSON, domain_spec, metadata, obj
 
 GI_NODES_PER_GPU = 8
 PCI_HOLE64_MARGIN_KIB = 1024 * 1024

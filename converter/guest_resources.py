@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converter import quantity
-from converter.errors import ConversionError
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter import quantity
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from converter import quantity
-from converter.vmi import JSON, domain_spec, items, obj
+from vmi_converter.converter import quantity
+from vmi_converter.converter.vmi import JSON, domain_spec, items, obj
 
 SHARED, AUTO, SUPPLEMENTAL_POOL = "shared", "auto", "supplementalPool"
 _IO_THREADS_PER_CPU = 2

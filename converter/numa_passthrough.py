@@ -8,9 +8,9 @@ the involved cells are passed through.
 
 from __future__ import annotations
 
-from converter import quantity
-from converter.cpu_pool import HostCell
-from converter.domain.model import (
+from vmi_converter.converter import quantity
+from vmi_converter.converter.cpu_pool import HostCell
+from vmi_converter.converter.domain.model import (
     NUMA,
     Domain,
     HugePage,
@@ -23,9 +23,9 @@ from converter.domain.model import (
     NUMATune,
     NumaTuneMemory,
 )
-from converter.errors import ConversionError
-from converter.guest_resources import quantity_text, quantity_to_bytes, virtual_memory
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import quantity_text, quantity_to_bytes, virtual_memory
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 _FIELD = "spec.domain.cpu.numa.guestMappingPassthrough"
 

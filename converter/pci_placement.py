@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     Address,
     Controller,
     ControllerTarget,
@@ -26,8 +26,8 @@ from converter.domain.model import (
     IOMMUDevice,
     IOMMUDriver,
 )
-from converter.errors import ConversionError
-from converter.vmi import JSON, domain_spec, metadata, obj
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, domain_spec, metadata, obj
 
 PLACE_ON_ROOT_COMPLEX_ANNOTATION = "kubevirt.io/placePCIDevicesOnRootComplex"
 _ROOT_COMPLEX_FIELD = f'metadata.annotations["{PLACE_ON_ROOT_COMPLEX_ANNOTATION}"]'
@@ -109,7 +109,7 @@ def _atoi(text: str) -> int:
 def place_pci_devices(vmi: JSON, domain: Domain, ctx: Context) -> list[str]:
     """KubeVirt's post-build placements; returns warnings (a relaxed NUMA placement that failed)."""
     # Imported here: grace builds on this module's expander-bus placement.
-    from converter import grace
+    from vmi_converter.converter import grace
 
     warnings: list[str] = []
     cpu = domain_spec(vmi).get("cpu")

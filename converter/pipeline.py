@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from converter import hypervisor, metadata, pci_placement, vcpu
-from converter.compute import (
+from vmi_converter.converter import hypervisor, metadata, pci_placement, vcpu
+from vmi_converter.converter.compute import (
     balloon,
     channels,
     clock,
@@ -38,17 +38,17 @@ from converter.compute import (
     vsock,
     watchdog,
 )
-from converter.context import Context, context_from_dict
-from converter.defaults import apply_vmi_defaults, defaulting_copy
-from converter.domain.defaults import apply_domain_defaults
-from converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
-from converter.domain.xmlmodel import to_xml
-from converter.errors import ConversionError
-from converter.network import interfaces
-from converter.storage import disks, virtiofs
-from converter.storage.host_io import apply_host_io
-from converter.validate import validate_counts, validate_vmi
-from converter.vmi import JSON
+from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.defaults import apply_vmi_defaults, defaulting_copy
+from vmi_converter.converter.domain.defaults import apply_domain_defaults
+from vmi_converter.converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.network import interfaces
+from vmi_converter.converter.storage import disks, virtiofs
+from vmi_converter.converter.storage.host_io import apply_host_io
+from vmi_converter.converter.validate import validate_counts, validate_vmi
+from vmi_converter.converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
 

@@ -8,10 +8,10 @@ need live in converter.guest_resources and are re-exported here.
 
 from __future__ import annotations
 
-from converter import iothreads
-from converter.context import Context
-from converter.cpu_pool import CPUPool, HostCell, node_cells, relaxed_pool, strict_pool
-from converter.domain.model import (
+from vmi_converter.converter import iothreads
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.cpu_pool import CPUPool, HostCell, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.domain.model import (
     CPUEmulatorPin,
     CPUTune,
     CPUTuneIOThreadPin,
@@ -20,8 +20,8 @@ from converter.domain.model import (
     Features,
     FeatureState,
 )
-from converter.errors import ConversionError
-from converter.guest_resources import (
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import (
     GuestTopology,
     cpu_topology,
     quantity_to_bytes,
@@ -30,8 +30,8 @@ from converter.guest_resources import (
     spec_vcpus,
     virtual_memory,
 )
-from converter.numa_passthrough import map_numa
-from converter.vmi import JSON, domain_spec, obj, spec, vmi_annotations
+from vmi_converter.converter.numa_passthrough import map_numa
+from vmi_converter.converter.vmi import JSON, domain_spec, obj, spec, vmi_annotations
 
 __all__ = [
     "GuestTopology",

@@ -1,6 +1,6 @@
 import sys
 
-from server.cli import main
+from vmi_converter.server.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,16 +13,16 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
-from server import metrics
-from server.config import DEFAULT_LISTEN, ServerConfig, is_unix
-from server.info import KUBEVIRT_COMMIT, version
-from server.limits import LimitsInterceptor
-from server.logs import log
-from server.observe import ObservingInterceptor
-from server.service import ConverterService
-from server.signals import Shutdown
-from server.transport import (
+from vmi_converter.api import service_pb2, service_pb2_grpc
+from vmi_converter.server import metrics
+from vmi_converter.server.config import DEFAULT_LISTEN, ServerConfig, is_unix
+from vmi_converter.server.info import KUBEVIRT_COMMIT, version
+from vmi_converter.server.limits import LimitsInterceptor
+from vmi_converter.server.logs import log
+from vmi_converter.server.observe import ObservingInterceptor
+from vmi_converter.server.service import ConverterService
+from vmi_converter.server.signals import Shutdown
+from vmi_converter.server.transport import (
     bind,
     finish_unix_socket,
     prepare_unix_socket,

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from converter.errors import ConversionError
-from server.config import (
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.server.config import (
     DEFAULT_LISTEN,
     DEFAULT_MAX_CONCURRENT_RPCS,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -20,8 +20,8 @@ from server.config import (
     default_workers,
     is_unix,
 )
-from server.flow_cli import add_flow_commands
-from server.logs import LEVELS
+from vmi_converter.server.flow_cli import add_flow_commands
+from vmi_converter.server.logs import LEVELS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,16 +179,16 @@ def serve_config(args: argparse.Namespace) -> ServerConfig:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from server.logs import configure
+    from vmi_converter.server.logs import configure
 
     configure(args.log_level)
     try:
         config = serve_config(args).validate()
         if config.workers > 1:
-            from server.workers import supervise
+            from vmi_converter.server.workers import supervise
 
             return supervise(config)
-        from server.app import serve
+        from vmi_converter.server.app import serve
 
         return serve(config)
     except ConfigError as err:
@@ -197,14 +197,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _version(args: argparse.Namespace) -> int:
-    from server.info import describe, server_info
+    from vmi_converter.server.info import describe, server_info
 
     sys.stdout.write(json.dumps(server_info()) + "\n" if args.json else describe())
     return 0
 
 
 def _health(args: argparse.Namespace) -> int:
-    from server.probe import check_health
+    from vmi_converter.server.probe import check_health
 
     status, error = check_health(
         args.target,
@@ -224,8 +224,8 @@ def _read(name: str) -> bytes:
 
 
 def _convert_one(name: str, data: bytes, default_context: dict[str, Any]) -> str:
-    from converter.pipeline import convert
-    from server.requests import json_vmi_warnings, load_document, split_request
+    from vmi_converter.converter.pipeline import convert
+    from vmi_converter.server.requests import json_vmi_warnings, load_document, split_request
 
     vmi, context = split_request(load_document(data, ""), "")
     warnings = json_vmi_warnings(vmi)
@@ -236,7 +236,7 @@ def _convert_one(name: str, data: bytes, default_context: dict[str, Any]) -> str
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from server.requests import check_context, load_document
+    from vmi_converter.server.requests import check_context, load_document
 
     default_context: dict[str, Any] = {}
     if args.context:

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from converter.errors import ConversionError
-from converter.explain import explain, render_commented
-from server import flows
-from server.requests import check_context, check_vmi, load_document
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.explain import explain, render_commented
+from vmi_converter.server import flows
+from vmi_converter.server.requests import check_context, check_vmi, load_document
 
 
 def add_flow_commands(commands: Any) -> None:
@@ -60,7 +60,7 @@ def _flow(name: str, run: Any) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from server.requests import split_request
+    from vmi_converter.server.requests import split_request
 
     try:
         vmi, context = split_request(load_document(_read(args.file), ""), "")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from converter.errors import ConversionError
-from converter.hotplug import hotplug_disk_from_request
-from converter.migration import migratable_xml_from_request
-from kubevirt.converter.v1 import service_pb2
-from server.protodict import message_to_dict
-from server.requests import check_vmi, json_vmi_warnings, load_document
+from vmi_converter.api import service_pb2
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.hotplug import hotplug_disk_from_request
+from vmi_converter.converter.migration import migratable_xml_from_request
+from vmi_converter.server.protodict import message_to_dict
+from vmi_converter.server.requests import check_vmi, json_vmi_warnings, load_document
 
 FlowRequest: TypeAlias = service_pb2.MigratableXMLRequest | service_pb2.HotplugDiskRequest
 

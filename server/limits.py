@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from server.observe import CONVERTER_SERVICE
+from vmi_converter.server.observe import CONVERTER_SERVICE
 
 
 def stream_limit_message(cap: int) -> str:

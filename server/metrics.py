@@ -18,8 +18,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from server.config import join_host_port, split_host_port
-from server.info import KUBEVIRT_COMMIT, version
+from vmi_converter.server.config import join_host_port, split_host_port
+from vmi_converter.server.info import KUBEVIRT_COMMIT, version
 
 PREFIX = "vmi_converter"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -16,10 +16,10 @@ from typing import Any
 
 import grpc
 
-from kubevirt.converter.v1 import service_pb2
-from server import metrics
-from server.logs import log
-from server.subject import Subject, current
+from vmi_converter.api import service_pb2
+from vmi_converter.server import metrics
+from vmi_converter.server.logs import log
+from vmi_converter.server.subject import Subject, current
 
 rpc_log = logging.getLogger("vmi_converter.rpc")
 

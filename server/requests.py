@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from converter.errors import ConversionError
-from server.subject import note_vmi
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.server.subject import note_vmi
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
@@ -89,6 +89,6 @@ def check_context(context: Any, field: str) -> dict[str, Any]:
 
 def json_vmi_warnings(vmi: dict[str, Any]) -> list[str]:
     """Check a JSON VMI against the contract (a wrong type raises); warnings name unknown fields."""
-    from server.schema import check_json_vmi
+    from vmi_converter.server.schema import check_json_vmi
 
     return check_json_vmi(vmi)

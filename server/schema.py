@@ -16,8 +16,8 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from converter.errors import ConversionError
-from kubevirt.converter.v1 import vmi_pb2
+from vmi_converter.api import vmi_pb2
+from vmi_converter.converter.errors import ConversionError
 
 # Free-form parts of the contract: anything goes below them.
 _OPAQUE = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}

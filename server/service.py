@@ -11,14 +11,14 @@ from google.protobuf import any_pb2, json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from converter.errors import ConversionError
-from converter.explain import explain
-from converter.pipeline import convert
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
-from server import flows
-from server.info import server_info
-from server.protodict import message_to_dict
-from server.requests import check_context, check_vmi, json_vmi_warnings, load_document
+from vmi_converter.api import service_pb2, service_pb2_grpc
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.explain import explain
+from vmi_converter.converter.pipeline import convert
+from vmi_converter.server import flows
+from vmi_converter.server.info import server_info
+from vmi_converter.server.protodict import message_to_dict
+from vmi_converter.server.requests import check_context, check_vmi, json_vmi_warnings, load_document
 
 log = logging.getLogger("vmi_converter.service")
 

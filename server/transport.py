@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from server.config import ConfigError, ServerConfig, is_unix, join_host_port, socket_path, split_host_port
+from vmi_converter.server.config import ConfigError, ServerConfig, is_unix, join_host_port, socket_path, split_host_port
 
 
 class CertificateFiles:

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from server.config import ServerConfig, is_unix
-from server.info import KUBEVIRT_COMMIT, version
-from server.logs import log
-from server.signals import Shutdown
+from vmi_converter.server.config import ServerConfig, is_unix
+from vmi_converter.server.info import KUBEVIRT_COMMIT, version
+from vmi_converter.server.logs import log
+from vmi_converter.server.signals import Shutdown
 
 if TYPE_CHECKING:
-    from server.metrics import MetricsEndpoint
+    from vmi_converter.server.metrics import MetricsEndpoint
 
 supervisor_log = logging.getLogger("vmi_converter.supervisor")
 
@@ -96,7 +96,7 @@ class Supervisor:
         return code
 
     def _reserve_ports(self) -> tuple[list[str], list[str]]:
-        from server.transport import reserve_port
+        from vmi_converter.server.transport import reserve_port
 
         def reserve(addresses: list[str]) -> list[str]:
             concrete = []
@@ -113,7 +113,7 @@ class Supervisor:
     def _start_metrics(self) -> MetricsEndpoint | None:
         if self.config.metrics_listen is None:
             return None
-        from server import metrics
+        from vmi_converter.server import metrics
 
         self.metrics_dir = tempfile.mkdtemp(prefix="vmi-converter-metrics-")
         registry = metrics.multiprocess_registry(self.metrics_dir, self.live_workers)
@@ -137,7 +137,8 @@ class Supervisor:
         if self.metrics_dir:
             env["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
         # Own process group: a terminal's Ctrl-C reaches only the supervisor, which forwards it once.
-        worker.process = subprocess.Popen([sys.executable, "-m", "server.workers"], env=env, process_group=0)
+        command = [sys.executable, "-m", "vmi_converter.server.workers"]
+        worker.process = subprocess.Popen(command, env=env, process_group=0)
         worker.started = time.monotonic()
         worker.pids.append(worker.process.pid)
 
@@ -213,7 +214,7 @@ class Supervisor:
 
 def _source_roots() -> list[str]:
     """Where `server` and the generated stubs were imported from, so a source checkout runs unchanged."""
-    from kubevirt.converter.v1 import service_pb2
+    from vmi_converter.api import service_pb2
 
     roots = [Path(__file__).resolve().parents[1], Path(service_pb2.__file__).resolve().parents[3]]
     return [str(r) for r in dict.fromkeys(roots)]
@@ -224,8 +225,8 @@ def supervise(config: ServerConfig) -> int:
 
 
 def worker_main() -> int:
-    from server.app import serve
-    from server.logs import configure
+    from vmi_converter.server.app import serve
+    from vmi_converter.server.logs import configure
 
     config = ServerConfig.from_json(os.environ[CONFIG_ENV])
     configure(config.log_level)

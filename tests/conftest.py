@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _domains_pass_libvirt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from converter.pipeline import Conversion
+    from vmi_converter.converter.pipeline import Conversion
 
     produced: list[str] = []
     render = Conversion.xml.fget  # type: ignore[attr-defined]

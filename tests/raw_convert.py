@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
-from converter import pipeline
-from converter.defaults import set_object_defaults
-from converter.domain.model import Domain
+from vmi_converter.converter import pipeline
+from vmi_converter.converter.defaults import set_object_defaults
+from vmi_converter.converter.domain.model import Domain
 
 
 def with_minimal_memory(vmi: dict[str, Any]) -> dict[str, Any]:

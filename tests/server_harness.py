@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf import json_format
 
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
-from server.app import start
-from server.config import ServerConfig
+from vmi_converter.api import service_pb2, service_pb2_grpc
+from vmi_converter.server.app import start
+from vmi_converter.server.config import ServerConfig
 
 M = TypeVar("M", service_pb2.ConvertRequest, service_pb2.ConvertStreamRequest, service_pb2.ExplainRequest)
 

@@ -10,7 +10,7 @@ import yaml
 from conftest import EXPECTED_DIR, expected_xml, load_request
 from libvirt_check import assert_same_domain
 
-from server.cli import main
+from vmi_converter.server.cli import main
 
 
 def test_one_request_file_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:

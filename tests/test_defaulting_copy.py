@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from conftest import fixture_names, load_request
 
-from converter.defaults import apply_vmi_defaults, defaulting_copy
-from converter.pipeline import convert
+from vmi_converter.converter.defaults import apply_vmi_defaults, defaulting_copy
+from vmi_converter.converter.pipeline import convert
 
 
 def _every_defaulting_step() -> dict[str, Any]:

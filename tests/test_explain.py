@@ -10,8 +10,8 @@ import pytest
 from conftest import fixture_names, load_request
 from lxml import etree
 
-from converter.explain import explain, render_commented
-from converter.pipeline import convert
+from vmi_converter.converter.explain import explain, render_commented
+from vmi_converter.converter.pipeline import convert
 
 
 @pytest.mark.parametrize("name", fixture_names())
@@ -123,7 +123,7 @@ def test_explaining_costs_a_bounded_multiple_of_converting() -> None:
 def test_explain_rpc_returns_what_the_library_does() -> None:
     from server_harness import convert_request, running_server, stub
 
-    from kubevirt.converter.v1 import service_pb2
+    from vmi_converter.api import service_pb2
 
     request = load_request("vmi-fedora")
     expected = explain(request["vmi"], request["context"]).as_json()
@@ -143,7 +143,7 @@ def test_explain_rpc_returns_what_the_library_does() -> None:
 def test_explain_rpc_rejection_is_an_answer() -> None:
     from server_harness import convert_request, running_server, stub
 
-    from kubevirt.converter.v1 import service_pb2
+    from vmi_converter.api import service_pb2
 
     request = load_request("golden-arm64")
     request["vmi"]["spec"]["domain"]["devices"]["watchdog"] = {"name": "wd", "i6300esb": {"action": "reset"}}

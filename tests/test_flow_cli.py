@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import EXPECTED_DIR, load_request
 
-from converter.explain import explain
-from server.cli import main
+from vmi_converter.converter.explain import explain
+from vmi_converter.server.cli import main
 
 
 def test_flow_with_bad_xml_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

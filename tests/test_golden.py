@@ -14,7 +14,7 @@ from conftest import expected_xml, fixture_names, load_request
 from libvirt_check import assert_same_domain
 from lxml import etree
 
-from converter.pipeline import convert
+from vmi_converter.converter.pipeline import convert
 
 GOLDEN = {
     "golden-amd64": "golden-amd64",

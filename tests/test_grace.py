@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from converter import grace
-from converter.compute.device_common import user_alias
-from converter.context import context_from_dict
-from converter.domain.model import (
+from vmi_converter.converter import grace
+from vmi_converter.converter.compute.device_common import user_alias
+from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
     Address,
@@ -28,10 +28,10 @@ from converter.domain.model import (
     NUMATune,
     PCIHole64,
 )
-from converter.domain.xmlmodel import to_xml
-from converter.errors import ConversionError
-from converter.pci_placement import place_pci_devices
-from converter.pipeline import new_domain
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.pci_placement import place_pci_devices
+from vmi_converter.converter.pipeline import new_domain
 
 GIB = 1024 * 1024 * 1024
 

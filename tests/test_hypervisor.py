@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from converter import hypervisor
-from converter.context import Context
-from converter.domain.model import Domain
-from converter.errors import ConversionError
-from converter.pipeline import new_domain
-from converter.vmi import JSON
+from vmi_converter.converter import hypervisor
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import Domain
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.vmi import JSON
 
 
 def _vmi(arch: str = "") -> JSON:

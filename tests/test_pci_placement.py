@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from converter.compute.device_common import user_alias
-from converter.context import Context, context_from_dict
-from converter.domain.model import (
+from vmi_converter.converter.compute.device_common import user_alias
+from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
     Address,
@@ -33,9 +33,9 @@ from converter.domain.model import (
     Rng,
     Watchdog,
 )
-from converter.domain.xmlmodel import to_xml
-from converter.errors import ConversionError
-from converter.pci_placement import (
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.pci_placement import (
     MAX_EXPANDER_BUS_NR,
     PCIPlacementError,
     _ExpanderBusAssigner,
@@ -50,7 +50,7 @@ from converter.pci_placement import (
     place_pci_devices_on_root_complex,
     place_pci_devices_with_numa_alignment,
 )
-from converter.pipeline import new_domain
+from vmi_converter.converter.pipeline import new_domain
 
 # The fake sysfs of pci-placement_test.go: device → host NUMA node, node → CPUs.
 SYSFS: dict[str, Any] = {

@@ -20,7 +20,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
+from vmi_converter.api import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
 EXPECTED = sorted(EXPECTED_DIR.glob("*.json"))
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))

@@ -16,7 +16,7 @@ from grpc_status import rpc_status
 from libvirt_check import assert_same_domain
 from server_harness import convert_request, running_server, stub
 
-from kubevirt.converter.v1 import service_pb2
+from vmi_converter.api import service_pb2
 
 GOLDEN = "golden-amd64"
 
@@ -231,7 +231,7 @@ def test_undecodable_vmi_bytes_are_invalid_argument(target: str, raw: bytes, mes
 
 
 def test_grpcurl_explain_matches_the_library(target: str) -> None:
-    from converter.explain import explain
+    from vmi_converter.converter.explain import explain
 
     request = load_request("vmi-fedora")
     body = json.dumps({"id": "why", "vmi": request["vmi"], "context": request["context"]})

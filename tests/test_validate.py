@@ -7,8 +7,8 @@ import copy
 import pytest
 from conftest import load_request
 
-from converter.errors import ConversionError
-from converter.pipeline import convert
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.pipeline import convert
 
 
 def _with(path: list[str | int], value: object) -> dict:  # type: ignore[type-arg]

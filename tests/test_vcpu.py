@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from raw_convert import raw_convert
 
-from converter import vcpu
-from converter.context import context_from_dict
-from converter.cpu_pool import CPUPool, node_cells, relaxed_pool, strict_pool
-from converter.domain.model import (
+from vmi_converter.converter import vcpu
+from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.cpu_pool import CPUPool, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.domain.model import (
     CPU,
     CPUTopology,
     CPUTune,
@@ -23,12 +23,12 @@ from converter.domain.model import (
     IOThreads,
     MemoryBacking,
 )
-from converter.domain.xmlmodel import to_xml
-from converter.errors import ConversionError
-from converter.guest_resources import GuestTopology
-from converter.numa_passthrough import map_numa
-from converter.pipeline import new_domain
-from converter.vmi import JSON
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import GuestTopology
+from vmi_converter.converter.numa_passthrough import map_numa
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.vmi import JSON
 
 DEFAULT_THREADS = (1, 7, 0, 6, 2, 8, 3, 9, 4, 10, 5, 11)
 

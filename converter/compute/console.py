@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     Console,
     ConsoleTarget,
     Domain,
@@ -13,7 +13,7 @@ from converter.domain.model import (
     SerialSource,
     SerialTarget,
 )
-from converter.vmi import JSON, devices, uid
+from vmi_converter.converter.vmi import JSON, devices, uid
 
 _PORT = 0
 

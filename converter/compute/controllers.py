@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from converter import quantity
-from converter.compute.device_common import devices_of, launch_security_iommu
-from converter.context import Context
-from converter.domain.model import Controller, ControllerDriver, Domain, PCIHole64
-from converter.errors import ConversionError
-from converter.iothreads import count_and_auto, has_dedicated_io_thread
-from converter.virtio import virtio_model
-from converter.vmi import JSON, devices, domain_spec, items, metadata, obj
+from vmi_converter.converter import quantity
+from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import Controller, ControllerDriver, Domain, PCIHole64
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.iothreads import count_and_auto, has_dedicated_io_thread
+from vmi_converter.converter.virtio import virtio_model
+from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, metadata, obj
 
 DISABLE_PCI_HOLE64_ANNOTATION = "kubevirt.io/disablePCIHole64"
 

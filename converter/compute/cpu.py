@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from converter import quantity
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter import quantity
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
     VCPU,
@@ -15,9 +15,9 @@ from converter.domain.model import (
     VCPUs,
     VCPUsVCPU,
 )
-from converter.errors import ConversionError
-from converter.guest_resources import GuestTopology, cpu_topology, virtual_memory
-from converter.vmi import JSON, devices, domain_spec, items, obj, vmi_annotations
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import GuestTopology, cpu_topology, virtual_memory
+from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, obj, vmi_annotations
 
 HOST_MODEL, HOST_PASSTHROUGH = "host-model", "host-passthrough"
 MEMFD_ANNOTATION = "kubevirt.io/memfd"

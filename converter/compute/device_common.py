@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from converter.context import Context
-from converter.domain.model import Alias, Devices, Domain
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import Alias, Devices, Domain
 
 # Per-VMI private directory of the launcher (sockets for VNC, serial, USB redirection).
 VIRT_PRIVATE_DIR = "/var/run/kubevirt-private"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from converter.compute.device_common import on_off
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.compute.device_common import on_off
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     Domain,
     FeatureHyperv,
     FeatureKVM,
@@ -19,8 +19,8 @@ from converter.domain.model import (
     SyNICTimer,
     TLBFlush,
 )
-from converter.errors import ConversionError
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 _FIELD = "spec.domain.features"
 # Hyper-V enlightenments that are plain on/off toggles: (VMI field, model attribute).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
-from converter.context import Context, EFIConfiguration
-from converter.domain.model import (
+from vmi_converter.converter.context import Context, EFIConfiguration
+from vmi_converter.converter.domain.model import (
     BIOS,
     OS,
     OSACPI,
@@ -19,8 +19,8 @@ from converter.domain.model import (
     OSType,
     SMBios,
 )
-from converter.errors import ConversionError
-from converter.vmi import JSON, domain_spec, items, name, obj, spec, status, vmi_annotations
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, domain_spec, items, name, obj, spec, status, vmi_annotations
 
 SECURE_BOOT, ENROLLED_KEYS = "secure-boot", "enrolled-keys"
 NON_ROOT_ANNOTATION = "kubevirt.io/nonroot"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from converter import iothreads
-from converter.context import Context
-from converter.domain.model import Domain, IOThreads
-from converter.errors import ConversionError
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter import iothreads
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import Domain, IOThreads
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

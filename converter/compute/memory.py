@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from converter import quantity
-from converter.context import Context
-from converter.domain.model import Domain, MaxMemory, Memory
-from converter.errors import ConversionError
-from converter.guest_resources import quantity_to_bytes, virtual_memory
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter import quantity
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import Domain, MaxMemory, Memory
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import quantity_to_bytes, virtual_memory
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 # libvirt (9.0 at least) refuses <maxMemory> without slots or with slots="0",
 # where KubeVirt writes slots="0"; one slot is the smallest value it accepts.

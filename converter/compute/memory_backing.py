@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from converter.compute.cpu import has_hugepages, memfd_required, needs_shared_memory
-from converter.context import Context
-from converter.domain.model import Domain, HugePages, MemoryBacking, MemoryBackingAccess, MemoryBackingSource
-from converter.vmi import JSON
+from vmi_converter.converter.compute.cpu import has_hugepages, memfd_required, needs_shared_memory
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
+    Domain,
+    HugePages,
+    MemoryBacking,
+    MemoryBackingAccess,
+    MemoryBackingSource,
+)
+from vmi_converter.converter.vmi import JSON
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from converter.arch import Arch
-from converter.domain.model import OS, QEMU_NS, Domain, OSType
+from vmi_converter.converter.arch import Arch
+from vmi_converter.converter.domain.model import OS, QEMU_NS, Domain, OSType
 
 
 def apply_domain_defaults(domain: Domain, arch: Arch) -> None:

@@ -7,7 +7,7 @@ dependency order (a class is declared before the classes that contain it).
 
 from __future__ import annotations
 
-from converter.domain.xmlmodel import (
+from vmi_converter.converter.domain.xmlmodel import (
     Element,
     Value,
     attr,

@@ -13,9 +13,9 @@ import copy
 
 from lxml import etree
 
-from converter.domain.model import Disk
-from converter.domain.xmlmodel import to_xml
-from converter.hotplug.diff import MediumChange
+from vmi_converter.converter.domain.model import Disk
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.hotplug.diff import MediumChange
 
 RAW = "raw"
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from converter.domain.model import Disk, DiskSource
-from converter.domain.xmlmodel import from_element, to_xml
-from converter.storage.disk_source import resolve
+from vmi_converter.converter.domain.model import Disk, DiskSource
+from vmi_converter.converter.domain.xmlmodel import from_element, to_xml
+from vmi_converter.converter.storage.disk_source import resolve
 
 HOTPLUG_BUSES = ("", "virtio", "scsi")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from converter import vcpu
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter import vcpu
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     CPU,
     VCPU,
     CPUTopology,
@@ -27,12 +27,12 @@ from converter.domain.model import (
     NUMATune,
     VCPUs,
 )
-from converter.domain.xmlmodel import E, from_element
-from converter.errors import ConversionError
-from converter.guest_resources import GuestTopology, cpu_topology
-from converter.migration.facts import TargetFacts
-from converter.migration.safe_xml import ensure_child, insert_ordered
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.domain.xmlmodel import E, from_element
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.guest_resources import GuestTopology, cpu_topology
+from vmi_converter.converter.migration.facts import TargetFacts
+from vmi_converter.converter.migration.safe_xml import ensure_child, insert_ordered
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 # libvirtxml's element order, used to place elements the hook has to create.
 DOMAIN_ORDER = (

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from converter.compute.device_common import devices_of, launch_security_iommu, user_alias
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu, user_alias
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     ACPI,
     MAC,
     BootOrder,
@@ -26,12 +26,12 @@ from converter.domain.model import (
     Model,
     Rom,
 )
-from converter.errors import ConversionError
-from converter.network import passt
-from converter.network.queues import network_queues_capacity
-from converter.pci_placement import PCIAddressError, pci_address_field
-from converter.virtio import virtio_model
-from converter.vmi import JSON, devices, items, obj, spec
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.network import passt
+from vmi_converter.converter.network.queues import network_queues_capacity
+from vmi_converter.converter.pci_placement import PCIAddressError, pci_address_field
+from vmi_converter.converter.virtio import virtio_model
+from vmi_converter.converter.vmi import JSON, devices, items, obj, spec
 
 TAP = "tap"
 VIRTIO = "virtio"

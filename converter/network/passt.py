@@ -7,15 +7,15 @@ interface named in the VMI status.
 
 from __future__ import annotations
 
-from converter.domain.model import (
+from vmi_converter.converter.domain.model import (
     Interface,
     InterfaceBackend,
     InterfacePortForward,
     InterfacePortForwardRange,
     InterfaceSource,
 )
-from converter.errors import ConversionError
-from converter.vmi import JSON, items, metadata, name, obj, status
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.vmi import JSON, items, metadata, name, obj, status
 
 PASST_LOG_FILE = "/var/run/kubevirt/passt.log"
 ISTIO_INJECT_ANNOTATION = "sidecar.istio.io/inject"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from converter import quantity
-from converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter import quantity
+from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 # The kernel's tap device supports at most this many queues.
 MULTI_QUEUE_MAX_QUEUES = 256

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from converter.domain.model import Disk
-from converter.storage.paths import HOTPLUG_DISKS_DIR
+from vmi_converter.converter.domain.model import Disk
+from vmi_converter.converter.storage.paths import HOTPLUG_DISKS_DIR
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from converter import iothreads, quantity
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter import iothreads, quantity
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     Address,
     Alias,
     BootOrder,
@@ -28,12 +28,18 @@ from converter.domain.model import (
     Reservations,
     SourceReservations,
 )
-from converter.errors import ConversionError
-from converter.storage import paths
-from converter.storage.block_io import block_io
-from converter.storage.naming import DeviceNamer, disk_kind, volume_statuses
-from converter.storage.volumes import STOP, UNMAP, apply_hotplug_volume, apply_missing_volume, apply_volume
-from converter.vmi import JSON, devices, domain_spec, items, obj, spec
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.storage import paths
+from vmi_converter.converter.storage.block_io import block_io
+from vmi_converter.converter.storage.naming import DeviceNamer, disk_kind, volume_statuses
+from vmi_converter.converter.storage.volumes import (
+    STOP,
+    UNMAP,
+    apply_hotplug_volume,
+    apply_missing_volume,
+    apply_volume,
+)
+from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, obj, spec
 
 ERROR_POLICIES = ("stop", "ignore", "report", "enospace")
 HOTPLUG_READY_PHASES = ("MountedToPod", "Ready")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     Devices,
     Domain,
     FilesystemDevice,
@@ -11,8 +11,8 @@ from converter.domain.model import (
     FilesystemSource,
     FilesystemTarget,
 )
-from converter.storage import paths
-from converter.vmi import JSON, devices, items
+from vmi_converter.converter.storage import paths
+from vmi_converter.converter.vmi import JSON, devices, items
 
 QUEUE_SIZE = "1024"
 

@@ -6,8 +6,8 @@ Runs after the disk device part of a `<disk>` is built and fills in its
 
 from __future__ import annotations
 
-from converter.context import Context
-from converter.domain.model import (
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.model import (
     BackingStore,
     BackingStoreFormat,
     DataStore,
@@ -17,9 +17,9 @@ from converter.domain.model import (
     DiskDriver,
     DiskSource,
 )
-from converter.errors import ConversionError
-from converter.storage import paths
-from converter.vmi import JSON, metadata, obj
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.storage import paths
+from vmi_converter.converter.vmi import JSON, metadata, obj
 
 STOP = "stop"
 UNMAP = "unmap"

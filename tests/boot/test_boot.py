@@ -31,8 +31,8 @@ import pytest
 from conftest import EXPECTED_DIR
 from lxml import etree
 
-from converter.context import DEFAULT_PATHS
-from converter.pipeline import convert
+from vmi_converter.converter.context import DEFAULT_PATHS
+from vmi_converter.converter.pipeline import convert
 
 from . import harness
 from .harness import (

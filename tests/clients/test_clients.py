@@ -1,6 +1,6 @@
 """The Go, Node.js and Python clients and grpcurl against a live server, on TCP and on a unix socket.
 
-One server process (`python -m server serve`) listens on a loopback port and a unix socket for
+One server process (`python -m vmi_converter.server serve`) listens on a loopback port and a unix socket for
 the whole session. The Go example (clients/go/cmd/vmi-convert) and the Node.js example
 (clients/node/bin/vmi-convert.js) are built once per session: Go in GOPATH mode from Debian's
 /usr/share/gocode, Node with `npm ci` into a temp dir keyed by the lock file (reused by later
@@ -34,7 +34,7 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from libvirt_check import assert_same_domain
 
-from kubevirt.converter.v1 import vmi_pb2
+from vmi_converter.api import vmi_pb2
 
 REPO = Path(__file__).resolve().parents[2]
 GOCODE = Path("/usr/share/gocode/src")
@@ -118,7 +118,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Targe
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "clients/python")]))
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--listen", tcp, "--listen", f"unix:{sock}"],
+            [sys.executable, "-m", "vmi_converter.server", "serve", "--listen", tcp, "--listen", f"unix:{sock}"],
             cwd=REPO,
             env=env,
             stdout=out,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from converter.compute import host_devices
-from converter.compute.device_common import user_alias
-from converter.compute.hostdev_pools import (
+from vmi_converter.converter.compute import host_devices
+from vmi_converter.converter.compute.device_common import user_alias
+from vmi_converter.converter.compute.hostdev_pools import (
     AddressPool,
     HostDeviceError,
     HostDeviceMeta,
@@ -21,18 +21,18 @@ from converter.compute.hostdev_pools import (
     dra_gpu_host_devices,
     resource_env_var,
 )
-from converter.context import Context, context_from_dict
-from converter.domain.model import HostDevice
-from converter.domain.xmlmodel import to_xml
-from converter.errors import ConversionError
-from converter.network.sriov import (
+from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.domain.model import HostDevice
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.network.sriov import (
     NetworkStatusPool,
     dra_sriov_host_devices,
     host_devices_from_interfaces,
     multus_sriov_host_devices,
 )
-from converter.pipeline import new_domain
-from converter.vmi import JSON
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.vmi import JSON
 
 
 class StubPool:

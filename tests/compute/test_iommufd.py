@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
-from converter.compute import iommufd
-from converter.context import context_from_dict
-from converter.domain.xmlmodel import to_xml
-from converter.pipeline import convert, new_domain
+from vmi_converter.converter.compute import iommufd
+from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.pipeline import convert, new_domain
 
 ENABLED = '<iommufd enabled="yes" fdgroup="iommu"/>\n'
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from raw_convert import with_minimal_memory
 
-from converter.compute import tpm
-from converter.context import Context
-from converter.domain.xmlmodel import to_xml
-from converter.pipeline import convert, new_domain
+from vmi_converter.converter.compute import tpm
+from vmi_converter.converter.context import Context
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.pipeline import convert, new_domain
 
 TIS = '<tpm model="tpm-tis">\n  <backend type="emulator" version="2.0"/>\n</tpm>\n'
 CRB = '<tpm model="tpm-crb">\n  <backend type="emulator" version="2.0" persistent_state="yes"/>\n</tpm>\n'

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from converter.domain.model import VCPU, Alias, Disk, DiskDriver, DiskSource, DiskTarget, Domain, Entry
-from converter.domain.xmlmodel import XMLValueError, from_element, to_xml
+from vmi_converter.converter.domain.model import VCPU, Alias, Disk, DiskDriver, DiskSource, DiskTarget, Domain, Entry
+from vmi_converter.converter.domain.xmlmodel import XMLValueError, from_element, to_xml
 
 
 def test_children_follow_declaration_order_and_flags_are_empty_elements() -> None:

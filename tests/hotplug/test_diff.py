@@ -11,9 +11,9 @@ import pytest
 from hotplug_helpers import HOTPLUG, same_xml
 from lxml import etree
 
-from converter.domain.model import Disk
-from converter.domain.xmlmodel import from_element
-from converter.hotplug import device_xml, diff
+from vmi_converter.converter.domain.model import Disk
+from vmi_converter.converter.domain.xmlmodel import from_element
+from vmi_converter.converter.hotplug import device_xml, diff
 
 
 def old(*disks: str) -> list[diff.LiveDisk]:

@@ -22,8 +22,8 @@ from hotplug_helpers import (
     without_status,
 )
 
-from converter.errors import ConversionError
-from converter.hotplug import DiskChange, HotplugResult, VolumeFacts, hotplug_disk
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.hotplug import DiskChange, HotplugResult, VolumeFacts, hotplug_disk
 
 READY = {"hpvolume1": VolumeFacts(ready=True, direct_io_supported=True)}
 

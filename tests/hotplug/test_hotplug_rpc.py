@@ -11,8 +11,8 @@ from google.protobuf import json_format
 from server_harness import running_server, stub
 from test_request import request
 
-from converter.hotplug import hotplug_disk_from_request
-from kubevirt.converter.v1 import service_pb2
+from vmi_converter.api import service_pb2
+from vmi_converter.converter.hotplug import hotplug_disk_from_request
 
 
 def _message(document: dict) -> service_pb2.HotplugDiskRequest:  # type: ignore[type-arg]
@@ -43,7 +43,7 @@ def test_hostile_domain_xml_is_invalid_argument() -> None:
 
 
 def test_cli_hotplug_disk_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from server.cli import main
+    from vmi_converter.server.cli import main
 
     path = tmp_path / "hotplug.json"
     path.write_text(json.dumps(request()))

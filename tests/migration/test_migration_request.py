@@ -7,8 +7,14 @@ import json
 import pytest
 from migration_helpers import JSON, SIZE, canonical
 
-from converter.errors import ConversionError
-from converter.migration import GPUDevice, SourceFacts, TargetFacts, VolumeFacts, migratable_xml_from_request
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.migration import (
+    GPUDevice,
+    SourceFacts,
+    TargetFacts,
+    VolumeFacts,
+    migratable_xml_from_request,
+)
 
 _UID = "3f9b2c1e-0000-4000-8000-000000000001"
 _TARGET_UID = "3f9b2c1e-0000-4000-8000-000000000002"

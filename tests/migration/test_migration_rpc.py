@@ -12,8 +12,8 @@ from google.protobuf import json_format
 from server_harness import running_server, stub
 from test_migration_request import _request
 
-from converter.migration import migratable_xml_from_request
-from kubevirt.converter.v1 import service_pb2
+from vmi_converter.api import service_pb2
+from vmi_converter.converter.migration import migratable_xml_from_request
 
 
 def _message(document: dict) -> service_pb2.MigratableXMLRequest:  # type: ignore[type-arg]
@@ -51,7 +51,7 @@ def test_missing_vmi_is_invalid_argument() -> None:
 
 
 def test_cli_migratable_xml_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from server.cli import main
+    from vmi_converter.server.cli import main
 
     path = tmp_path / "migration.yaml"
     path.write_text(yaml.safe_dump(_request()))

@@ -6,10 +6,10 @@ import pytest
 from lxml import etree
 from migration_helpers import JSON, canonical, domain, element_xml, vmi
 
-from converter.errors import ConversionError
-from converter.migration import GPUDevice, TargetFacts, migratable_xml
-from converter.migration.safe_xml import parse_domain, serialize
-from converter.migration.target_hooks import (
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.migration import GPUDevice, TargetFacts, migratable_xml
+from vmi_converter.converter.migration.safe_xml import parse_domain, serialize
+from vmi_converter.converter.migration.target_hooks import (
     disk_source_path_hook,
     upgrade_ordinal_naming_scheme,
     vgpu_live_migration,

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kubevirt.converter.v1 import service_pb2
+from vmi_converter.api import service_pb2
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -144,11 +144,11 @@ def child_env() -> dict[str, str]:
 
 
 class ServerProcess:
-    """`python -m server serve ARGS`; its stderr JSON lines are collected as they come."""
+    """`python -m vmi_converter.server serve ARGS`; its stderr JSON lines are collected as they come."""
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", *args],
+            [sys.executable, "-m", "vmi_converter.server", "serve", *args],
             cwd=REPO,
             env=child_env(),
             stdout=subprocess.PIPE,

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_harness import running_server
 
-from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
+from vmi_converter.api import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 if "FUZZ_EXAMPLES" in os.environ:

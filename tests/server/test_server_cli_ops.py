@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from server.app import Running, start
-from server.cli import _parser, main, serve_config
-from server.config import ServerConfig
-from server.info import server_info
+from vmi_converter.server.app import Running, start
+from vmi_converter.server.cli import _parser, main, serve_config
+from vmi_converter.server.config import ServerConfig
+from vmi_converter.server.info import server_info
 
 
 def test_version_lines(capsys: pytest.CaptureFixture[str]) -> None:

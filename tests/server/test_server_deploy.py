@@ -12,8 +12,8 @@ import pytest
 import yaml
 from ops_harness import REPO
 
-from server.cli import _parser, serve_config
-from server.config import ServerConfig, socket_path, split_host_port
+from vmi_converter.server.cli import _parser, serve_config
+from vmi_converter.server.config import ServerConfig, socket_path, split_host_port
 
 DEPLOY = REPO / "deploy"
 

@@ -11,10 +11,16 @@ import grpc
 import pytest
 from ops_harness import Feeder, captured_logs, convert_request, small_vmi, stream_item, wait_until
 
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
-from server.app import Running, start
-from server.config import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig
-from server.limits import CANCELLED_MESSAGE, DEADLINE_MESSAGE, bounded_items, ensure_alive, stream_limit_message
+from vmi_converter.api import service_pb2, service_pb2_grpc
+from vmi_converter.server.app import Running, start
+from vmi_converter.server.config import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig
+from vmi_converter.server.limits import (
+    CANCELLED_MESSAGE,
+    DEADLINE_MESSAGE,
+    bounded_items,
+    ensure_alive,
+    stream_limit_message,
+)
 
 STREAM = "kubevirt.converter.v1.Converter/ConvertStream"
 

@@ -14,11 +14,11 @@ from google.protobuf import json_format
 from ops_harness import captured_logs, convert_request, small_vmi, stream_item
 from prometheus_client import REGISTRY
 
-from kubevirt.converter.v1 import service_pb2, service_pb2_grpc
-from server import metrics
-from server.app import Running, start
-from server.config import ServerConfig
-from server.logs import JsonLines, configure
+from vmi_converter.api import service_pb2, service_pb2_grpc
+from vmi_converter.server import metrics
+from vmi_converter.server.app import Running, start
+from vmi_converter.server.config import ServerConfig
+from vmi_converter.server.logs import JsonLines, configure
 
 CONVERT = "kubevirt.converter.v1.Converter/Convert"
 STREAM = "kubevirt.converter.v1.Converter/ConvertStream"

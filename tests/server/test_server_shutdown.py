@@ -1,4 +1,4 @@
-"""SIGTERM on a real `python -m server serve` process: NOT_SERVING first, drain, exit 0 (issue 9)."""
+"""SIGTERM on a real `python -m vmi_converter.server serve` process: NOT_SERVING first, drain, exit 0 (issue 9)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ops_harness import Feeder, convert_request, server_process, stream_item, wait_until
 
-from kubevirt.converter.v1 import service_pb2_grpc
+from vmi_converter.api import service_pb2_grpc
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

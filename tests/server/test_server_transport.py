@@ -14,10 +14,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ops_harness import Authority, Issued, convert_request, make_authority, tls_channel
 
-from kubevirt.converter.v1 import service_pb2_grpc
-from server.app import Running, start
-from server.cli import main
-from server.config import ConfigError, ServerConfig, is_loopback
+from vmi_converter.api import service_pb2_grpc
+from vmi_converter.server.app import Running, start
+from vmi_converter.server.cli import main
+from vmi_converter.server.config import ConfigError, ServerConfig, is_loopback
 
 
 @pytest.fixture

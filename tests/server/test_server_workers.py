@@ -15,8 +15,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ops_harness import ServerProcess, convert_request, server_process, wait_until
 from prometheus_client.parser import text_string_to_metric_families
 
-from kubevirt.converter.v1 import service_pb2_grpc
-from server.config import _cgroup_cpu_quota, default_workers
+from vmi_converter.api import service_pb2_grpc
+from vmi_converter.server.config import _cgroup_cpu_quota, default_workers
 
 CONVERT = "kubevirt.converter.v1.Converter/Convert"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from converter.context import Context, context_from_dict
-from converter.domain.model import Domain
-from converter.domain.xmlmodel import to_xml
-from converter.pipeline import new_domain
-from converter.storage import disks, virtiofs
-from converter.storage.host_io import apply_host_io
+from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.domain.model import Domain
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.storage import disks, virtiofs
+from vmi_converter.converter.storage.host_io import apply_host_io
 
 JSON = dict[str, Any]
 Pair = tuple[JSON | None, JSON | None]

@@ -15,10 +15,10 @@ from conftest import EXPECTED_DIR, fixture_names, load_request
 from lxml import etree
 from storage_helpers import configure, ctx, disk, disk_xmls, pvc, vmi
 
-from converter import iothreads
-from converter.context import context_from_dict
-from converter.domain.model import Disk
-from converter.domain.xmlmodel import to_xml
+from vmi_converter.converter import iothreads
+from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.domain.model import Disk
+from vmi_converter.converter.domain.xmlmodel import to_xml
 
 MODEL = "virtio-non-transitional"
 HOTPLUG_DIR = "/var/run/kubevirt/hotplug-disks"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from converter.storage.naming import DeviceNamer, bus_prefix, device_name
+from vmi_converter.converter.storage.naming import DeviceNamer, bus_prefix, device_name
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converter.domain.model import DataStore, DataStoreSource, Disk, DiskSource
-from converter.storage.disk_source import ResolvedSource, resolve
+from vmi_converter.converter.domain.model import DataStore, DataStoreSource, Disk, DiskSource
+from vmi_converter.converter.storage.disk_source import ResolvedSource, resolve
 
 
 # KubeVirt: disk_source_test.go "should resolve topology correctly" (all 6 entries)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from storage_helpers import ctx, disk, pvc, storage_pipeline, vmi
 
-from converter.context import DiskFacts, context_from_dict
-from converter.domain.model import DataStore, DataStoreSource, Disk, DiskDriver, DiskSource
-from converter.errors import ConversionError
-from converter.storage.host_io import set_driver_cache_mode, set_optimal_io_mode
+from vmi_converter.converter.context import DiskFacts, context_from_dict
+from vmi_converter.converter.domain.model import DataStore, DataStoreSource, Disk, DiskDriver, DiskSource
+from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.storage.host_io import set_driver_cache_mode, set_optimal_io_mode
 
 
 def file_disk(cache: str | None = None) -> Disk:

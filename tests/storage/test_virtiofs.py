@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from storage_helpers import vmi
 
-from converter.context import context_from_dict
-from converter.domain.xmlmodel import to_xml
-from converter.pipeline import new_domain
-from converter.storage import virtiofs
+from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.storage import virtiofs
 
 
 def filesystems(spec: dict, context: dict | None = None) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from storage_helpers import configure, ctx, disk, pvc, vmi
 
-from converter.errors import ConversionError
+from vmi_converter.converter.errors import ConversionError
 
 
 def raises(spec: dict, context=None) -> ConversionError:  # type: ignore[no-untyped-def]
@@ -100,7 +100,7 @@ def test_error_field_uses_the_disk_index() -> None:
     ],
 )
 def test_container_disk_image_is_verified(info: dict, field: str, message: str) -> None:  # type: ignore[type-arg]
-    from converter.pipeline import convert
+    from vmi_converter.converter.pipeline import convert
 
     vmi = {
         "metadata": {"name": "vm", "namespace": "ns"},

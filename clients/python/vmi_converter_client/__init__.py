@@ -9,7 +9,7 @@
             if isinstance(answer, ConversionFailed):
                 print(answer.id, answer.code, answer.field, answer.message)
 
-The generated stubs it uses are `kubevirt.converter.v1.*_pb2` beside this package.
+The generated stubs it uses ship inside it, as `vmi_converter_client.api.*_pb2`.
 """
 
 from vmi_converter_client.client import (

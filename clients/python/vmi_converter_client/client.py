@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from kubevirt.converter.v1 import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
+from vmi_converter_client.api import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
 
 #: A VMI: a dict in Kubernetes JSON form (as `kubectl get vmi -o json` prints it), JSON or YAML
 #: text/bytes, or a message.

@@ -1,0 +1,1 @@
+"""Generated gRPC/protobuf stubs of kubevirt.converter.v1 (scripts/gen-protos)."""
