@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmi_converter.converter import pipeline
-from vmi_converter.converter.context import _SIMPLE, Context, context_from_dict
+from vmi_converter.converter.common.context import _SIMPLE, Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, copy_json
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, copy_json
 
 
 @dataclass(frozen=True, slots=True)

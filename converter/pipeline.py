@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vmi_converter.converter import hypervisor, metadata, pci_placement, vcpu
+from vmi_converter.converter.admission.defaults import apply_vmi_defaults, defaulting_copy
+from vmi_converter.converter.admission.validate import validate_counts, validate_vmi
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import (
     balloon,
     channels,
@@ -20,13 +24,14 @@ from vmi_converter.converter.compute import (
     features,
     firmware,
     graphics,
-    host_devices,
+    hypervisor,
     inputs,
     iommufd,
     iothreads,
     launch_security,
     memory,
     memory_backing,
+    metadata,
     panic,
     qemu_cmd,
     reboot_policy,
@@ -38,17 +43,15 @@ from vmi_converter.converter.compute import (
     vsock,
     watchdog,
 )
-from vmi_converter.converter.context import Context, context_from_dict
-from vmi_converter.converter.defaults import apply_vmi_defaults, defaulting_copy
 from vmi_converter.converter.domain.defaults import apply_domain_defaults
 from vmi_converter.converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.hostdev import host_devices
 from vmi_converter.converter.network import interfaces
+from vmi_converter.converter.placement import pci as pci_placement
+from vmi_converter.converter.placement import vcpu
 from vmi_converter.converter.storage import disks, virtiofs
 from vmi_converter.converter.storage.host_io import apply_host_io
-from vmi_converter.converter.validate import validate_counts, validate_vmi
-from vmi_converter.converter.vmi import JSON
 
 Configure = Callable[[JSON, Domain, Context], None]
 

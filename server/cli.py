@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.config import (
     DEFAULT_LISTEN,
     DEFAULT_MAX_CONCURRENT_RPCS,

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.explain import explain, render_commented
 from vmi_converter.server import flows
 from vmi_converter.server.requests import check_context, check_vmi, load_document

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 from vmi_converter.api import service_pb2
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.hotplug import hotplug_disk_from_request
 from vmi_converter.converter.migration import migratable_xml_from_request
 from vmi_converter.server.protodict import message_to_dict

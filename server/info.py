@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-from vmi_converter.converter.arch import ARCHES
+from vmi_converter.converter.common.arch import ARCHES
 
 KUBEVIRT_COMMIT = "d923fdb8"
 API_VERSIONS = ("v1",)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.subject import note_vmi
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024

@@ -12,7 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from vmi_converter.api import service_pb2, service_pb2_grpc
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.explain import explain
 from vmi_converter.converter.pipeline import convert
 from vmi_converter.server import flows

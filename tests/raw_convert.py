@@ -12,7 +12,7 @@ from typing import Any
 from unittest.mock import patch
 
 from vmi_converter.converter import pipeline
-from vmi_converter.converter.defaults import set_object_defaults
+from vmi_converter.converter.admission.defaults import set_object_defaults
 from vmi_converter.converter.domain.model import Domain
 
 

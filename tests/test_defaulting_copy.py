@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import fixture_names, load_request
 
-from vmi_converter.converter.defaults import apply_vmi_defaults, defaulting_copy
+from vmi_converter.converter.admission.defaults import apply_vmi_defaults, defaulting_copy
 from vmi_converter.converter.pipeline import convert
 
 

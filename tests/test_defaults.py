@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from conftest import EXPECTED_DIR
 
-from vmi_converter.converter.defaults import (
+from vmi_converter.converter.admission.defaults import (
     apply_vmi_defaults,
     legacy_firmware_uuid,
     set_arch_defaults,
     set_hyperv_dependencies,
     set_object_defaults,
 )
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 
 JSON = dict[str, Any]
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from vmi_converter.converter import grace
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.compute.device_common import user_alias
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
@@ -29,9 +29,9 @@ from vmi_converter.converter.domain.model import (
     PCIHole64,
 )
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.pci_placement import place_pci_devices
 from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.placement import grace
+from vmi_converter.converter.placement.pci import place_pci_devices
 
 GIB = 1024 * 1024 * 1024
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from vmi_converter.converter import hypervisor
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
+from vmi_converter.converter.compute import hypervisor
 from vmi_converter.converter.domain.model import Domain
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _vmi(arch: str = "") -> JSON:

@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.pci import (
+    PCIPlacementError,
+    new_pci_address,
+    pci_address_field,
+    pci_address_to_string,
+)
 from vmi_converter.converter.compute.device_common import user_alias
-from vmi_converter.converter.context import Context, context_from_dict
 from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
@@ -34,23 +41,17 @@ from vmi_converter.converter.domain.model import (
     Watchdog,
 )
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.pci_placement import (
+from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.placement.numa_expander import (
     MAX_EXPANDER_BUS_NR,
-    PCIPlacementError,
     _ExpanderBusAssigner,
     _HostFacts,
-    count_pci_devices,
     current_controller_index,
-    new_pci_address,
     parse_cpuset,
-    pci_address_field,
-    pci_address_to_string,
-    place_pci_devices,
-    place_pci_devices_on_root_complex,
     place_pci_devices_with_numa_alignment,
 )
-from vmi_converter.converter.pipeline import new_domain
+from vmi_converter.converter.placement.pci import place_pci_devices
+from vmi_converter.converter.placement.root_complex import count_pci_devices, place_pci_devices_on_root_complex
 
 # The fake sysfs of pci-placement_test.go: device → host NUMA node, node → CPUs.
 SYSFS: dict[str, Any] = {

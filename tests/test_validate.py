@@ -7,7 +7,7 @@ import copy
 import pytest
 from conftest import load_request
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.pipeline import convert
 
 

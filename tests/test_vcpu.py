@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter import vcpu
-from vmi_converter.converter.context import context_from_dict
-from vmi_converter.converter.cpu_pool import CPUPool, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import GuestTopology
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import (
     CPU,
     CPUTopology,
@@ -24,11 +25,10 @@ from vmi_converter.converter.domain.model import (
     MemoryBacking,
 )
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import GuestTopology
-from vmi_converter.converter.numa_passthrough import map_numa
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
+from vmi_converter.converter.placement import vcpu
+from vmi_converter.converter.placement.cpu_pool import CPUPool, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.placement.numa_passthrough import map_numa
 
 DEFAULT_THREADS = (1, 7, 0, 6, 2, 8, 3, 9, 4, 10, 5, 11)
 

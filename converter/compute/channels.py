@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Channel, ChannelSource, ChannelTarget, Domain
-from vmi_converter.converter.vmi import JSON, devices
 
 GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0"
 DOWNWARD_METRICS_CHANNEL = "org.github.vhostmd.1"

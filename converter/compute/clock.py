@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, domain_spec, items, obj, status
 from vmi_converter.converter.compute.device_common import yes_no
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Clock, Domain, Timer
-from vmi_converter.converter.vmi import JSON, domain_spec, items, obj, status
 
 # (VMI timer key, libvirt timer name, the timer reads tickPolicy, the timer reads track)
 _TIMERS = (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, devices, uid
 from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import (
     Console,
     ConsoleTarget,
@@ -13,7 +14,6 @@ from vmi_converter.converter.domain.model import (
     SerialSource,
     SerialTarget,
 )
-from vmi_converter.converter.vmi import JSON, devices, uid
 
 _PORT = 0
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmi_converter.converter import quantity
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.guest_resources import requested_vcpus
+from vmi_converter.converter.common.virtio import virtio_model
+from vmi_converter.converter.common.vmi import JSON, devices, items, metadata, obj
 from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.compute.iothreads import count_and_auto, has_dedicated_io_thread
 from vmi_converter.converter.domain.model import Controller, ControllerDriver, Domain, PCIHole64
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.iothreads import count_and_auto, has_dedicated_io_thread
-from vmi_converter.converter.virtio import virtio_model
-from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, metadata, obj
 
 DISABLE_PCI_HOLE64_ANNOTATION = "kubevirt.io/disablePCIHole64"
 
@@ -114,7 +113,7 @@ def _scsi_driver(vmi: JSON, options: ControllerOptions) -> ControllerDriver | No
     if driver is None:
         driver = ControllerDriver()
     driver.iothread = _scsi_controller_thread(options.auto_threads, disks)
-    driver.queues = _requested_vcpus(vmi) or 1
+    driver.queues = requested_vcpus(vmi) or 1
     return driver
 
 
@@ -125,26 +124,3 @@ def _scsi_controller_thread(auto_threads: int, disks: list[JSON]) -> int:
         if _disk_bus(disk) == "virtio" and not has_dedicated_io_thread(disk):
             thread = thread % auto_threads + 1
     return thread
-
-
-def _requested_vcpus(vmi: JSON) -> int:
-    """sockets * cores * threads, sockets taken from the CPU resources when no topology is set."""
-    spec = domain_spec(vmi)
-    cpu = spec.get("cpu")
-    topology = {key: int(obj(cpu).get(key) or 0) for key in ("sockets", "cores", "threads")}
-    sockets = topology["sockets"] or 1
-    if not isinstance(cpu, dict) or not any(topology.values()):
-        resources = obj(spec.get("resources"))
-        for kind in ("limits", "requests"):
-            amount = obj(resources.get(kind)).get("cpu")
-            if amount is not None:
-                sockets = _cpu_quantity(amount, f"spec.domain.resources.{kind}.cpu")
-                break
-    return sockets * (topology["cores"] or 1) * (topology["threads"] or 1)
-
-
-def _cpu_quantity(amount: object, field: str) -> int:
-    try:
-        return quantity.value(amount)
-    except quantity.QuantityError as err:
-        raise ConversionError(field, str(err)) from err

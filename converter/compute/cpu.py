@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import GuestTopology, cpu_topology, virtual_memory
+from vmi_converter.converter.common.vmi import JSON, devices, domain_spec, items, obj, vmi_annotations
 from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,
@@ -15,9 +18,6 @@ from vmi_converter.converter.domain.model import (
     VCPUs,
     VCPUsVCPU,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import GuestTopology, cpu_topology, virtual_memory
-from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, obj, vmi_annotations
 
 HOST_MODEL, HOST_PASSTHROUGH = "host-model", "host-passthrough"
 MEMFD_ANNOTATION = "kubevirt.io/memfd"

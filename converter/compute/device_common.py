@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.domain.model import Alias, Devices, Domain
 
 # Per-VMI private directory of the launcher (sockets for VNC, serial, USB redirection).

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.compute.device_common import on_off
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import (
     Domain,
     FeatureHyperv,
@@ -19,8 +21,6 @@ from vmi_converter.converter.domain.model import (
     SyNICTimer,
     TLBFlush,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 _FIELD = "spec.domain.features"
 # Hyper-V enlightenments that are plain on/off toggles: (VMI field, model attribute).

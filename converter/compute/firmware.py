@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 
-from vmi_converter.converter.context import Context, EFIConfiguration
+from vmi_converter.converter.common.context import Context, EFIConfiguration
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, domain_spec, items, name, obj, spec, status, vmi_annotations
 from vmi_converter.converter.domain.model import (
     BIOS,
     OS,
@@ -19,8 +21,6 @@ from vmi_converter.converter.domain.model import (
     OSType,
     SMBios,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, domain_spec, items, name, obj, spec, status, vmi_annotations
 
 SECURE_BOOT, ENROLLED_KEYS = "secure-boot", "enrolled-keys"
 NON_ROOT_ANNOTATION = "kubevirt.io/nonroot"

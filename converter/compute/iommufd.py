@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import IOMMUFD, Domain
-from vmi_converter.converter.vmi import JSON
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.arch import AMD64
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.arch import AMD64
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj, spec, vmi_annotations
 from vmi_converter.converter.domain.model import QGS, Domain, LaunchSecurity
-from vmi_converter.converter.vmi import JSON, domain_spec, obj, spec, vmi_annotations
 
 QGS_SOCKET_PATH_ANNOTATION = "kubevirt.io/qgs-socket-path"
 

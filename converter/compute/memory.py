@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import quantity_to_bytes, virtual_memory
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import Domain, MaxMemory, Memory
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import quantity_to_bytes, virtual_memory
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 # libvirt (9.0 at least) refuses <maxMemory> without slots or with slots="0",
 # where KubeVirt writes slots="0"; one slot is the smallest value it accepts.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute.cpu import has_hugepages, memfd_required, needs_shared_memory
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import (
     Domain,
     HugePages,
@@ -11,7 +12,6 @@ from vmi_converter.converter.domain.model import (
     MemoryBackingAccess,
     MemoryBackingSource,
 )
-from vmi_converter.converter.vmi import JSON
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, devices, items, obj
 from vmi_converter.converter.compute.device_common import devices_of
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain, PanicDevice
-from vmi_converter.converter.vmi import JSON, devices, items, obj
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

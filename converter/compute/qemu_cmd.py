@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, name, namespace, vmi_annotations
 from vmi_converter.converter.domain.model import Arg, Commandline, Domain
-from vmi_converter.converter.vmi import JSON, name, namespace, vmi_annotations
 
 IGNITION_ANNOTATION = "kubevirt.io/ignitiondata"
 IGNITION_FILE = "data.ign"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, domain_spec
 from vmi_converter.converter.domain.model import Domain
-from vmi_converter.converter.vmi import JSON, domain_spec
 
 # Without a policy libvirt's default applies: the guest reboots silently.
 _ON_REBOOT = {"Terminate": "destroy", "Reboot": "restart"}

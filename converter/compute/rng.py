@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.virtio import virtio_model
+from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain, Rng, RngBackend, RngDriver
-from vmi_converter.converter.virtio import virtio_model
-from vmi_converter.converter.vmi import JSON, devices
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import devices_of, user_alias
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain, SoundCard
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, devices
 
 _MODELS = ("ich9", "ac97")
 

@@ -6,9 +6,9 @@ which libvirt's schema rejects; a section without entries is left out here.
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import Domain, Entry, SysInfo, SysInfoEntries
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
 
 SMBIOS_SYSTEM_FIELDS = ("manufacturer", "family", "product", "sku", "version")
 CHASSIS_FIELDS = ("manufacturer", "version", "serial", "asset", "sku")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, status
 from vmi_converter.converter.compute.device_common import devices_of
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import CID, VSOCK, Domain
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, status
 
 # In a "local" vsock network namespace every guest can use the same well-known CID.
 LOCAL_CID = 3

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.arch import AMD64, ARM64, S390X
+from vmi_converter.converter.common.arch import AMD64, ARM64, S390X
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import devices_of, user_alias
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain, Watchdog
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, devices
 
 _FIELD = "spec.domain.devices.watchdog"
 # The watchdog model each arch supports, keyed by its VMI field name.

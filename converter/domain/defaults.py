@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.arch import Arch
+from vmi_converter.converter.common.arch import Arch
 from vmi_converter.converter.domain.model import OS, QEMU_NS, Domain, OSType
 
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from lxml import etree
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 
 ATTR, CHILD, CHILDREN, FLAG, TEXT_CHILD, TEXT = range(6)
 

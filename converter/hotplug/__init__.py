@@ -14,16 +14,16 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vmi_converter.converter.context import Context, context_from_dict
-from vmi_converter.converter.defaults import apply_vmi_defaults
+from vmi_converter.converter.admission.defaults import apply_vmi_defaults
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.safe_xml import parse_domain
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import Devices, Disk, Domain
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.hotplug import device_xml, diff
 from vmi_converter.converter.hotplug.facts import VolumeFacts, fold_into_context, volumes_from_dict
-from vmi_converter.converter.migration.safe_xml import parse_domain
 from vmi_converter.converter.storage import disks
 from vmi_converter.converter.storage.host_io import apply_host_io
-from vmi_converter.converter.vmi import JSON
 
 __all__ = ["DiskChange", "HotplugResult", "VolumeFacts", "hotplug_disk", "hotplug_disk_from_request"]
 

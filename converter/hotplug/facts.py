@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vmi_converter.converter.context import Context, DiskFacts
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, items, spec
+from vmi_converter.converter.common.context import Context, DiskFacts
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, items, spec
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-from vmi_converter.converter import vcpu
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import GuestTopology, cpu_topology
+from vmi_converter.converter.common.safe_xml import ensure_child, insert_ordered
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import (
     CPU,
     VCPU,
@@ -28,11 +31,8 @@ from vmi_converter.converter.domain.model import (
     VCPUs,
 )
 from vmi_converter.converter.domain.xmlmodel import E, from_element
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import GuestTopology, cpu_topology
 from vmi_converter.converter.migration.facts import TargetFacts
-from vmi_converter.converter.migration.safe_xml import ensure_child, insert_ordered
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.placement import vcpu
 
 # libvirtxml's element order, used to place elements the hook has to create.
 DOMAIN_ORDER = (

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 
 MDEV = "mdev"
 PCI = "pci"

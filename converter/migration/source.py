@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.safe_xml import insert_ordered, set_attributes_first
+from vmi_converter.converter.common.vmi import JSON, dig, items, metadata, obj, spec, status
 from vmi_converter.converter.migration.facts import SourceFacts, VolumeFacts
-from vmi_converter.converter.migration.safe_xml import insert_ordered, set_attributes_first
 from vmi_converter.converter.storage import paths
-from vmi_converter.converter.vmi import JSON, dig, items, metadata, obj, spec, status
 
 USER_ALIAS_PREFIX = "ua-"
 FILESYSTEM = "Filesystem"

@@ -14,9 +14,9 @@ import re
 
 from lxml import etree
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, dig, items, metadata, obj, spec, status
 from vmi_converter.converter.migration.facts import MDEV, TargetFacts
-from vmi_converter.converter.vmi import JSON, dig, items, metadata, obj, spec, status
 
 _ORDINAL_TAP = re.compile(r"^tap\d+$")
 _PRIMARY_TAP = "tap0"

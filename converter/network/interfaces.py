@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
+from vmi_converter.converter.common.virtio import virtio_model
+from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec
 from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu, user_alias
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import (
     ACPI,
     MAC,
@@ -26,12 +30,8 @@ from vmi_converter.converter.domain.model import (
     Model,
     Rom,
 )
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.network import passt
 from vmi_converter.converter.network.queues import network_queues_capacity
-from vmi_converter.converter.pci_placement import PCIAddressError, pci_address_field
-from vmi_converter.converter.virtio import virtio_model
-from vmi_converter.converter.vmi import JSON, devices, items, obj, spec
 
 TAP = "tap"
 VIRTIO = "virtio"

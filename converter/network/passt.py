@@ -7,6 +7,8 @@ interface named in the VMI status.
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, items, metadata, name, obj, status
 from vmi_converter.converter.domain.model import (
     Interface,
     InterfaceBackend,
@@ -14,8 +16,6 @@ from vmi_converter.converter.domain.model import (
     InterfacePortForwardRange,
     InterfaceSource,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, items, metadata, name, obj, status
 
 PASST_LOG_FILE = "/var/run/kubevirt/passt.log"
 ISTIO_INJECT_ANNOTATION = "sidecar.istio.io/inject"

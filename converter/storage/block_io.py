@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import BlockIO, Disk
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.storage.disk_source import resolve
-from vmi_converter.converter.vmi import JSON
 
 MAX_CUSTOM_BLOCK_SIZE_S390X = 4096
 _DETECTION_FAILED = "failed to configure disk with block size detection enabled: "

@@ -8,11 +8,14 @@ IOThread ids are handed out in disk order, as KubeVirt does.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from vmi_converter.converter import iothreads, quantity
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import requested_vcpus
+from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
+from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec
+from vmi_converter.converter.compute import iothreads
 from vmi_converter.converter.domain.model import (
     Address,
     Alias,
@@ -28,7 +31,6 @@ from vmi_converter.converter.domain.model import (
     Reservations,
     SourceReservations,
 )
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.storage import paths
 from vmi_converter.converter.storage.block_io import block_io
 from vmi_converter.converter.storage.naming import DeviceNamer, disk_kind, volume_statuses
@@ -39,11 +41,9 @@ from vmi_converter.converter.storage.volumes import (
     apply_missing_volume,
     apply_volume,
 )
-from vmi_converter.converter.vmi import JSON, devices, domain_spec, items, obj, spec
 
 ERROR_POLICIES = ("stop", "ignore", "report", "enospace")
 HOTPLUG_READY_PHASES = ("MountedToPod", "Ready")
-_PCI_ADDRESS = re.compile(r"^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$")
 
 
 @dataclass(slots=True)
@@ -207,11 +207,10 @@ def _disk_options(
 
 
 def _pci_address(address: str, name: str, field: str) -> Address:
-    match = _PCI_ADDRESS.match(address)
-    if match is None:
-        raise ConversionError(field, f"failed to configure disk {name}: failed to parse pci address {address}")
-    domain, bus, slot, function = match.groups()
-    return Address(type="pci", domain="0x" + domain, bus="0x" + bus, slot="0x" + slot, function="0x" + function)
+    try:
+        return pci_address_field(address)
+    except PCIAddressError as err:
+        raise ConversionError(field, f"failed to configure disk {name}: {err}") from None
 
 
 def _pr_helper_reservations() -> Reservations:
@@ -248,21 +247,6 @@ def _block_queues(vmi: JSON) -> int | None:
     return requested_vcpus(vmi) or 1
 
 
-def requested_vcpus(vmi: JSON) -> int:
-    """sockets x cores x threads; without a topology the CPU limit (else request) gives the sockets."""
-    cpu = obj(domain_spec(vmi).get("cpu"))
-    cores, threads, sockets = (int(cpu.get(k) or 0) for k in ("cores", "threads", "sockets"))
-    if not (cores or threads or sockets):
-        resources = obj(domain_spec(vmi).get("resources"))
-        limit = obj(resources.get("limits")).get("cpu")
-        chosen = limit if limit is not None else obj(resources.get("requests")).get("cpu")
-        if chosen is not None:
-            try:
-                return quantity.value(chosen)
-            except quantity.QuantityError as err:
-                source = "limits" if limit is not None else "requests"
-                raise ConversionError(f"spec.domain.resources.{source}.cpu", str(err)) from err
-    return (cores or 1) * (threads or 1) * (sockets or 1)
 
 
 @dataclass(slots=True)
@@ -278,16 +262,7 @@ class _IOThreadAssigner:
     def for_vmi(cls, vmi: JSON) -> _IOThreadAssigner | None:
         if not iothreads.has_io_threads(vmi):
             return None
-        dom = domain_spec(vmi)
-        pool = None
-        if dom.get("ioThreadsPolicy") == iothreads.SUPPLEMENTAL_POOL:
-            count = obj(dom.get("ioThreads")).get("supplementalPoolThreadCount")
-            if count is None:
-                raise ConversionError(
-                    "spec.domain.ioThreads.supplementalPoolThreadCount",
-                    "ioThreadsPolicy supplementalPool requires ioThreads.supplementalPoolThreadCount",
-                )
-            pool = list(range(1, int(count) + 1))
+        pool = iothreads.supplemental_pool(vmi)
         _, auto = iothreads.count_and_auto(vmi)
         return cls(auto_threads=auto, next_auto=1, next_dedicated=auto + 1, pool=pool)
 

@@ -13,11 +13,11 @@ A disk without facts is left exactly as the converter produced it.
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context, DiskFacts
+from vmi_converter.converter.common.context import Context, DiskFacts
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, devices, items
 from vmi_converter.converter.domain.model import Disk, DiskDriver, Domain
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.storage.disk_source import resolve
-from vmi_converter.converter.vmi import JSON, devices, items
 
 CACHE_NONE, CACHE_WRITETHROUGH, IO_NATIVE = "none", "writethrough", "native"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vmi_converter.converter.vmi import JSON, items, obj
+from vmi_converter.converter.common.vmi import JSON, items, obj
 
 _LETTERS = 26
 # Names are searched among the first 26^3 indexes, as KubeVirt does.

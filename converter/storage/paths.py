@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 
-from vmi_converter.converter.context import Paths
+from vmi_converter.converter.common.context import Paths
 
 PRIVATE_DIR = "/var/run/kubevirt-private"
 VMI_DISKS_DIR = f"{PRIVATE_DIR}/vmi-disks"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, devices, items
 from vmi_converter.converter.domain.model import (
     Devices,
     Domain,
@@ -12,7 +13,6 @@ from vmi_converter.converter.domain.model import (
     FilesystemTarget,
 )
 from vmi_converter.converter.storage import paths
-from vmi_converter.converter.vmi import JSON, devices, items
 
 QUEUE_SIZE = "1024"
 

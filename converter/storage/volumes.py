@@ -6,7 +6,9 @@ Runs after the disk device part of a `<disk>` is built and fills in its
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, metadata, obj
 from vmi_converter.converter.domain.model import (
     BackingStore,
     BackingStoreFormat,
@@ -17,9 +19,7 @@ from vmi_converter.converter.domain.model import (
     DiskDriver,
     DiskSource,
 )
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.storage import paths
-from vmi_converter.converter.vmi import JSON, metadata, obj
 
 STOP = "stop"
 UNMAP = "unmap"

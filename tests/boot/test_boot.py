@@ -31,7 +31,7 @@ import pytest
 from conftest import EXPECTED_DIR
 from lxml import etree
 
-from vmi_converter.converter.context import DEFAULT_PATHS
+from vmi_converter.converter.common.context import DEFAULT_PATHS
 from vmi_converter.converter.pipeline import convert
 
 from . import harness

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import console
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
-from vmi_converter.converter.vmi import JSON
 
 SOCKET = "/var/run/kubevirt-private/test-uid/virt-serial0"
 CONSOLE = '<console type="pty">\n  <target type="serial" port="0"/>\n</console>\n'

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import balloon, controllers, rng
 from vmi_converter.converter.compute.controllers import ControllerOptions, add_controllers, is_usb_needed
-from vmi_converter.converter.context import Context, context_from_dict
 from vmi_converter.converter.domain.model import Controller, Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
-from vmi_converter.converter.vmi import JSON
 
 USB_NONE = '<controller type="usb" index="0" model="none"/>\n'
 USB_XHCI = '<controller type="usb" index="0" model="qemu-xhci"/>\n'

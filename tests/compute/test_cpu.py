@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import cpu
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _vmi(cpu_spec: JSON | None = None, **domain: Any) -> JSON:

@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import features
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _features_xml(feature_spec: JSON | None, vmport: bool = False, tdx: bool = False) -> str:
@@ -214,7 +214,7 @@ def test_converter_vmport_by_arch(arch: str, vmport: str | None) -> None:
 
 
 def test_enabled_vendor_id_needs_a_value_libvirt_accepts() -> None:
-    from vmi_converter.converter.errors import ConversionError
+    from vmi_converter.converter.common.errors import ConversionError
     from vmi_converter.converter.pipeline import convert
 
     vmi = {

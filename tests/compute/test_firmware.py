@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter.arch import AMD64, ARCHES
+from vmi_converter.converter.common.arch import AMD64, ARCHES
+from vmi_converter.converter.common.context import Context, EFIConfiguration, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import firmware
-from vmi_converter.converter.context import Context, EFIConfiguration, context_from_dict
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 OVMF = "/usr/share/edk2/ovmf"
 EFI = EFIConfiguration(efi_code=f"{OVMF}/OVMF_CODE.fd", efi_vars=f"{OVMF}/OVMF_VARS.fd", secure_loader=False)

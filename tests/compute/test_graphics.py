@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import graphics
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
-from vmi_converter.converter.vmi import JSON
 
 ARCHES = ["amd64", "arm64", "s390x"]
 VNC = (

@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
-from vmi_converter.converter.compute import host_devices
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute.device_common import user_alias
-from vmi_converter.converter.compute.hostdev_pools import (
+from vmi_converter.converter.domain.model import HostDevice
+from vmi_converter.converter.domain.xmlmodel import to_xml
+from vmi_converter.converter.hostdev import host_devices
+from vmi_converter.converter.hostdev.pools import (
     AddressPool,
     HostDeviceError,
     HostDeviceMeta,
@@ -21,18 +26,13 @@ from vmi_converter.converter.compute.hostdev_pools import (
     dra_gpu_host_devices,
     resource_env_var,
 )
-from vmi_converter.converter.context import Context, context_from_dict
-from vmi_converter.converter.domain.model import HostDevice
-from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.network.sriov import (
+from vmi_converter.converter.hostdev.sriov import (
     NetworkStatusPool,
     dra_sriov_host_devices,
     host_devices_from_interfaces,
     multus_sriov_host_devices,
 )
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 class StubPool:

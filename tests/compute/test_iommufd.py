@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.compute import iommufd
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
 

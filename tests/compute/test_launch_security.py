@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import launch_security
 from vmi_converter.converter.compute.launch_security import (
     SEV_POLICY_ENCRYPTED_STATE,
@@ -16,10 +18,8 @@ from vmi_converter.converter.compute.launch_security import (
     sev_policy_bits,
     snp_policy_bits,
 )
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 QGS_SOCKET = "/test/qgs.socket"
 

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import quantity_to_bytes, quantity_to_mebibytes
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import memory
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import quantity_to_bytes, quantity_to_mebibytes
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _vmi(memory_spec: JSON | None = None, requests: JSON | None = None, limits: JSON | None = None) -> JSON:

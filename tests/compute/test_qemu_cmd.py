@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from raw_convert import raw_convert
 
-from vmi_converter.converter.arch import AMD64
+from vmi_converter.converter.common.arch import AMD64
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import qemu_cmd
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 IGNITION = ['-fw_cfg', 'name=opt/com.coreos/config,file=/var/run/libvirt/ignition-dir/test-ns/test-vmi/data.ign']
 SEABIOS = ['-chardev', 'file,id=firmwarelog,path=/var/run/kubevirt-private/QEMUSeaBiosDebugPipe', '-device',

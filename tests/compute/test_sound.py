@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import sound
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.pipeline import convert, new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _sounds(vmi: JSON) -> list[str]:

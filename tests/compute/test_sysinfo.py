@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from raw_convert import raw_convert
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import sysinfo
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 UUID, SERIAL = "1234567890", "abcdefghijklmnopqrstuvwxyz"
 SMBIOS: JSON = {"manufacturer": "manufacturer", "family": "family", "product": "product", "sku": "sku",

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.compute import tpm
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
 

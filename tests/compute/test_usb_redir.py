@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import usb_redir
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import convert, new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _redirdevs(vmi: JSON) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import watchdog
-from vmi_converter.converter.context import context_from_dict
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 
 def _watchdogs(vmi: JSON, arch: str) -> list[str]:

@@ -22,7 +22,7 @@ from hotplug_helpers import (
     without_status,
 )
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.hotplug import DiskChange, HotplugResult, VolumeFacts, hotplug_disk
 
 READY = {"hpvolume1": VolumeFacts(ready=True, direct_io_supported=True)}

@@ -10,7 +10,7 @@ import pytest
 from hotplug_helpers import HOTPLUG, PERM_VOLUME_DISK, hotplug_status, live_domain, manager_vmi, same_xml
 from lxml import etree
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.hotplug import VolumeFacts, hotplug_disk, hotplug_disk_from_request
 
 GONE_LIVE = f"""    <disk type='block' device='disk'>

@@ -6,7 +6,7 @@ from typing import Any
 
 from lxml import etree
 
-from vmi_converter.converter.migration.safe_xml import parse_domain
+from vmi_converter.converter.common.safe_xml import parse_domain
 
 JSON = dict[str, Any]
 

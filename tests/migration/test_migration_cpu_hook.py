@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from migration_helpers import JSON, canonical, vmi
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.safe_xml import parse_domain, serialize
 from vmi_converter.converter.migration import TargetFacts, migratable_xml
 from vmi_converter.converter.migration.cpu_hook import cpu_dedicated_hook
-from vmi_converter.converter.migration.safe_xml import parse_domain, serialize
 
 
 def _topology(*cells: list[int]) -> JSON:

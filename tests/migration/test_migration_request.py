@@ -7,7 +7,7 @@ import json
 import pytest
 from migration_helpers import JSON, SIZE, canonical
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.migration import (
     GPUDevice,
     SourceFacts,

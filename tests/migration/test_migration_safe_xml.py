@@ -7,9 +7,9 @@ import time
 import pytest
 from migration_helpers import vmi
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.safe_xml import MAX_DOMAIN_XML_BYTES, parse_domain, serialize
 from vmi_converter.converter.migration import migratable_xml, migratable_xml_from_request
-from vmi_converter.converter.migration.safe_xml import MAX_DOMAIN_XML_BYTES, parse_domain, serialize
 
 _XXE = """<?xml version="1.0"?>
 <!DOCTYPE domain [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from migration_helpers import JSON, SIZE, canonical, domain, element_xml, vmi
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.migration import MigratableXML, SourceFacts, VolumeFacts, migratable_xml
 from vmi_converter.converter.migration.source import backend_path, classify_volumes, dest_name, disks_to_copy
 
@@ -389,7 +389,7 @@ def _disk_targets_vmi() -> JSON:
 
 # KubeVirt: live-migration-source_test.go "should correctly collect a list of disks for migration"
 def test_disks_to_copy() -> None:
-    from vmi_converter.converter.migration.safe_xml import parse_domain
+    from vmi_converter.converter.common.safe_xml import parse_domain
 
     copied = disks_to_copy(parse_domain(_MIGRATION_DOMAIN), _disk_targets_vmi(), SourceFacts())
     assert sorted(copied) == ["vdb", "vdd"]

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from vmi_converter.converter.arch import AMD64, ARCHES, ARM64, S390X
-from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.network import interfaces
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 # KubeVirt's configurator tests build it WithROMTuningSupport(false) and the amd64 virtio model.
 NO_ROM_TUNING = dataclasses.replace(ARCHES[AMD64], rom_tuning=False)

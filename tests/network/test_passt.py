@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.common.context import Context, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.network import interfaces
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.vmi import JSON
 
 POD_NETWORK: JSON = {"name": "default", "pod": {}}
 FORWARD_ALL = '  <portForward proto="tcp"/>\n  <portForward proto="udp"/>\n'

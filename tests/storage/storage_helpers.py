@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from vmi_converter.converter.context import Context, context_from_dict
+from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from storage_helpers import configure, ctx, disk, pvc, vmi
 
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.domain.xmlmodel import to_xml
-from vmi_converter.converter.errors import ConversionError
 
 
 def blockio_of(spec: dict, context) -> str | None:  # type: ignore[no-untyped-def]

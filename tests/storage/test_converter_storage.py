@@ -15,8 +15,8 @@ from conftest import EXPECTED_DIR, fixture_names, load_request
 from lxml import etree
 from storage_helpers import configure, ctx, disk, disk_xmls, pvc, vmi
 
-from vmi_converter.converter import iothreads
-from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.compute import iothreads
 from vmi_converter.converter.domain.model import Disk
 from vmi_converter.converter.domain.xmlmodel import to_xml
 

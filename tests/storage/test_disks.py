@@ -23,7 +23,7 @@ from storage_helpers import (
     with_status,
 )
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 
 MODEL = "virtio-non-transitional"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from storage_helpers import ctx, disk, pvc, storage_pipeline, vmi
 
-from vmi_converter.converter.context import DiskFacts, context_from_dict
+from vmi_converter.converter.common.context import DiskFacts, context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.domain.model import DataStore, DataStoreSource, Disk, DiskDriver, DiskSource
-from vmi_converter.converter.errors import ConversionError
 from vmi_converter.converter.storage.host_io import set_driver_cache_mode, set_optimal_io_mode
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from storage_helpers import disk_xmls, pvc, vmi, with_status
 
-from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.common.context import context_from_dict
 
 HOTPLUG = "/var/run/kubevirt/hotplug-disks"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage_helpers import vmi
 
-from vmi_converter.converter.context import context_from_dict
+from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
 from vmi_converter.converter.storage import virtiofs

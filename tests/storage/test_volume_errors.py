@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from storage_helpers import configure, ctx, disk, pvc, vmi
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 
 
 def raises(spec: dict, context=None) -> ConversionError:  # type: ignore[no-untyped-def]

@@ -8,8 +8,10 @@ the involved cells are passed through.
 
 from __future__ import annotations
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.cpu_pool import HostCell
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import quantity_text, quantity_to_bytes, virtual_memory
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import (
     NUMA,
     Domain,
@@ -23,9 +25,7 @@ from vmi_converter.converter.domain.model import (
     NUMATune,
     NumaTuneMemory,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import quantity_text, quantity_to_bytes, virtual_memory
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.placement.cpu_pool import HostCell
 
 _FIELD = "spec.domain.cpu.numa.guestMappingPassthrough"
 

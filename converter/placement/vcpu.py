@@ -8,9 +8,19 @@ need live in converter.guest_resources and are re-exported here.
 
 from __future__ import annotations
 
-from vmi_converter.converter import iothreads
-from vmi_converter.converter.context import Context
-from vmi_converter.converter.cpu_pool import CPUPool, HostCell, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import (
+    GuestTopology,
+    cpu_topology,
+    quantity_to_bytes,
+    quantity_to_mebibytes,
+    requested_vcpus,
+    spec_vcpus,
+    virtual_memory,
+)
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj, spec, vmi_annotations
+from vmi_converter.converter.compute import iothreads
 from vmi_converter.converter.domain.model import (
     CPUEmulatorPin,
     CPUTune,
@@ -20,18 +30,8 @@ from vmi_converter.converter.domain.model import (
     Features,
     FeatureState,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import (
-    GuestTopology,
-    cpu_topology,
-    quantity_to_bytes,
-    quantity_to_mebibytes,
-    requested_vcpus,
-    spec_vcpus,
-    virtual_memory,
-)
-from vmi_converter.converter.numa_passthrough import map_numa
-from vmi_converter.converter.vmi import JSON, domain_spec, obj, spec, vmi_annotations
+from vmi_converter.converter.placement.cpu_pool import CPUPool, HostCell, node_cells, relaxed_pool, strict_pool
+from vmi_converter.converter.placement.numa_passthrough import map_numa
 
 __all__ = [
     "GuestTopology",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError
 
 MAX_DOMAIN_XML_BYTES = 4 * 1024 * 1024
 _INDENT = "  "

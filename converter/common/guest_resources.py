@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, domain_spec, obj
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)

@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
+from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec, status
 from vmi_converter.converter.compute.device_common import user_alias
-from vmi_converter.converter.compute.hostdev_pools import (
+from vmi_converter.converter.domain.model import BootOrder, HostDevice, HostDeviceSource
+from vmi_converter.converter.hostdev.pools import (
     HostDeviceError,
     HostDeviceMeta,
     create_pci_host_devices,
     dra_attribute,
     guest_pci_decorator,
 )
-from vmi_converter.converter.domain.model import BootOrder, HostDevice, HostDeviceSource
-from vmi_converter.converter.pci_placement import PCIAddressError, pci_address_field
-from vmi_converter.converter.vmi import JSON, devices, items, obj, spec, status
 
 SRIOV_ALIAS_PREFIX = "sriov-"
 INFO_SOURCE_MULTUS_STATUS = "multus-status"

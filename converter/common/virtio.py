@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
-from vmi_converter.converter.vmi import JSON, devices
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, devices
 
 
 def virtio_model(vmi: JSON, ctx: Context) -> str:

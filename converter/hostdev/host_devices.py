@@ -13,20 +13,20 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, devices, items, obj
 from vmi_converter.converter.compute.device_common import devices_of
-from vmi_converter.converter.compute.hostdev_pools import (
+from vmi_converter.converter.domain.model import Domain, HostDevice
+from vmi_converter.converter.domain.xmlmodel import from_element
+from vmi_converter.converter.hostdev import sriov
+from vmi_converter.converter.hostdev.pools import (
     HostDeviceError,
     dra_generic_host_devices,
     dra_gpu_host_devices,
     generic_host_devices_from_env,
     gpu_host_devices_from_env,
 )
-from vmi_converter.converter.context import Context
-from vmi_converter.converter.domain.model import Domain, HostDevice
-from vmi_converter.converter.domain.xmlmodel import from_element
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.network import sriov
-from vmi_converter.converter.vmi import JSON, devices, items, obj
 
 Build = Callable[[JSON, Context], list[HostDevice]]
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)

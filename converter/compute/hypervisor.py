@@ -9,11 +9,11 @@ present).
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, spec
 from vmi_converter.converter.compute.device_common import devices_of
-from vmi_converter.converter.context import Context
 from vmi_converter.converter.domain.model import Domain
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, spec
 
 HYPERV_DIRECT = "hyperv-direct"
 EMULATORS = {

@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.pci import PCI, PCIE_ROOT, PCIPlacementError, pci_address_to_string
+from vmi_converter.converter.common.vmi import JSON, domain_spec, metadata, obj
 from vmi_converter.converter.domain.model import (
     ACPIHostDev,
     Controller,
@@ -32,14 +34,7 @@ from vmi_converter.converter.domain.model import (
     NUMACellSibling,
     PCIHole64,
 )
-from vmi_converter.converter.pci_placement import (
-    PCI,
-    PCIE_ROOT,
-    PCIPlacementError,
-    pci_address_to_string,
-    place_pci_devices_with_numa_alignment,
-)
-from vmi_converter.converter.vmi import JSON, domain_spec, metadata, obj
+from vmi_converter.converter.placement.numa_expander import place_pci_devices_with_numa_alignment
 
 GI_NODES_PER_GPU = 8
 PCI_HOLE64_MARGIN_KIB = 1024 * 1024

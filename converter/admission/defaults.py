@@ -54,9 +54,9 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import copy_json
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import copy_json
 
 JSON = dict[str, Any]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON, name, namespace
 from vmi_converter.converter.domain.model import Domain
-from vmi_converter.converter.vmi import JSON, name, namespace
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.guest_resources import GuestTopology
+from vmi_converter.converter.common.vmi import JSON, items, obj
 from vmi_converter.converter.domain.model import CPUTune, CPUTuneVCPUPin
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.guest_resources import GuestTopology
-from vmi_converter.converter.vmi import JSON, items, obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from vmi_converter.converter import quantity
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, devices, items, metadata, obj, spec
+from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.vmi import JSON, devices, items, metadata, obj, spec
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL = re.compile(f"^{_LABEL}$")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmi_converter.converter.arch import AMD64, ARCHES, Arch
-from vmi_converter.converter.errors import ConversionError
+from vmi_converter.converter.common.arch import AMD64, ARCHES, Arch
+from vmi_converter.converter.common.errors import ConversionError
 
 JSON = dict[str, Any]
 

@@ -1,22 +1,26 @@
-"""Guest PCI addresses: parsing, NUMA-aware PCIe placement, root-complex placement.
+"""NUMA-aware PCIe placement: devices of a VMI with dedicated CPUs go behind a PCIe expander bus
+of the guest NUMA cell their host device's NUMA node maps to.
 
-Ported from KubeVirt's converter/pci-placement.go, device/pciaddress.go and the
-NUMA lookups of pkg/util/hardware. Both placements run after every
-configurator (see `place_pci_devices`), in KubeVirt's order: NUMA alignment
-for VMIs with dedicated CPUs, then root-complex placement when annotated.
-The host facts KubeVirt reads from sysfs come from the context:
-`pciNumaNodes` (host PCI address → host NUMA node) and `numaNodeCpus`
-(host NUMA node → its CPUs).
+Ported from KubeVirt's converter/pci-placement.go and the NUMA lookups of pkg/util/hardware. The host
+facts KubeVirt reads from sysfs come from the context: `pciNumaNodes` (host PCI address -> host NUMA
+node) and `numaNodeCpus` (host NUMA node -> its CPUs).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from vmi_converter.converter.context import Context
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.pci import (
+    PCI,
+    PCIE_EXPANDER_BUS,
+    PCIE_ROOT_PORT,
+    PCIPlacementError,
+    new_pci_address,
+    pci_address_to_string,
+)
+from vmi_converter.converter.common.vmi import obj
 from vmi_converter.converter.domain.model import (
     Address,
     Controller,
@@ -26,61 +30,12 @@ from vmi_converter.converter.domain.model import (
     IOMMUDevice,
     IOMMUDriver,
 )
-from vmi_converter.converter.errors import ConversionError
-from vmi_converter.converter.vmi import JSON, domain_spec, metadata, obj
 
-PLACE_ON_ROOT_COMPLEX_ANNOTATION = "kubevirt.io/placePCIDevicesOnRootComplex"
-_ROOT_COMPLEX_FIELD = f'metadata.annotations["{PLACE_ON_ROOT_COMPLEX_ANNOTATION}"]'
-GRACE_FIELD = "context.graceHostDeviceAliases"
-
-PCI = "pci"
-PCIE_ROOT = "pcie-root"
-PCIE_ROOT_PORT = "pcie-root-port"
-PCIE_EXPANDER_BUS = "pcie-expander-bus"
 MAX_EXPANDER_BUS_NR = 255
 MAX_CPU_LIMIT = 50000
 PCI_BASE_PATH = "/sys/bus/pci/devices"
 NODE_BASE_PATH = "/sys/bus/node/devices"
-
-_PCI_ADDRESS = re.compile(r"^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$")
 _UINT = re.compile(r"^\d+$")
-
-
-class PCIAddressError(ValueError):
-    """A PCI address string is not `dddd:bb:ss.f`."""
-
-
-class PCIPlacementError(Exception):
-    """PCI placement failed; the message is KubeVirt's error text."""
-
-
-# ---------------------------------------------------------------- addresses
-
-
-def pci_address_field(address: Any) -> Address:
-    """`0000:81:01.0` as a libvirt `<address type="pci" domain bus slot function>`."""
-    match = _PCI_ADDRESS.match(address) if isinstance(address, str) else None
-    if match is None:
-        raise PCIAddressError(f"failed to parse pci address {address}")
-    domain, bus, slot, function = match.groups()
-    return Address(type=PCI, domain="0x" + domain, bus="0x" + bus, slot="0x" + slot, function="0x" + function)
-
-
-def new_pci_address(bus: str, slot: str) -> Address:
-    return Address(type=PCI, domain="0x0000", bus=bus, slot=slot, function="0x0")
-
-
-def pci_address_to_string(address: Address | None) -> str:
-    """A libvirt address back to `dddd:bb:ss.f` (how sysfs names the device)."""
-    if address is None:
-        return ""
-    parts = [_strip_hex_prefix(v) for v in (address.domain, address.bus, address.slot, address.function)]
-    return f"{parts[0]}:{parts[1]}:{parts[2]}.{parts[3]}"
-
-
-def _strip_hex_prefix(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text[2:] if text.startswith("0x") else text
 
 
 def parse_cpuset(line: str, limit: int = MAX_CPU_LIMIT) -> list[int]:
@@ -102,128 +57,6 @@ def _atoi(text: str) -> int:
         raise ValueError(f'strconv.Atoi: parsing "{text}": invalid syntax')
     return int(text)
 
-
-# ---------------------------------------------------------------- the step
-
-
-def place_pci_devices(vmi: JSON, domain: Domain, ctx: Context) -> list[str]:
-    """KubeVirt's post-build placements; returns warnings (a relaxed NUMA placement that failed)."""
-    # Imported here: grace builds on this module's expander-bus placement.
-    from vmi_converter.converter import grace
-
-    warnings: list[str] = []
-    cpu = domain_spec(vmi).get("cpu")
-    dedicated = isinstance(cpu, dict) and cpu.get("dedicatedCpuPlacement") is True
-    try:
-        # The launcher's preflight runs on every conversion here: the context comes from the caller.
-        grace.validate_conversion(vmi, ctx)
-        if dedicated and grace.requested(ctx):
-            grace.configure_for(domain, ctx)
-            return warnings  # KubeVirt's Grace path skips the other placements
-    except grace.GraceError as err:
-        raise ConversionError(GRACE_FIELD, str(err)) from None
-    if dedicated and ctx.pci_numa_aware_topology_enabled and ctx.arch.pcie_placement:
-        _place_numa_aligned(domain, ctx, obj(obj(cpu).get("numa")).get("guestMappingPassthrough"), warnings)
-    on_root_complex = obj(metadata(vmi).get("annotations")).get(PLACE_ON_ROOT_COMPLEX_ANNOTATION) == "true"
-    if on_root_complex and ctx.arch.pcie_placement:
-        try:
-            place_pci_devices_on_root_complex(domain)
-        except PCIPlacementError as err:
-            raise ConversionError(_ROOT_COMPLEX_FIELD, str(err)) from None
-    return warnings
-
-
-def _place_numa_aligned(domain: Domain, ctx: Context, passthrough: Any, warnings: list[str]) -> None:
-    # Strictness follows the VMI's request for a NUMA passthrough, not the domain's shape.
-    strict = passthrough is not None
-    try:
-        place_pci_devices_with_numa_alignment(domain, ctx, strict=strict)
-    except PCIPlacementError as err:
-        if strict:
-            raise ConversionError(
-                "spec.domain.cpu.numa.guestMappingPassthrough",
-                f"failed to process strict PCIe NUMA-aware topology: {err}",
-            ) from None
-        warnings.append(
-            f"Failed to process PCIe NUMA-aware topology, falling back to default placement: {err}")
-
-
-# ---------------------------------------------------------------- root complex
-
-Place = Callable[[Address | None], Address | None]
-
-
-def _pci_slots(domain: Domain) -> Iterator[tuple[Any, str]]:
-    """Every device that sits on a PCI bus, as (owner, attribute holding its address)."""
-    devices = domain.devices
-    if devices is None:
-        return
-    yield from ((iface, "address") for iface in devices.interfaces)
-    yield from ((dev, "address") for dev in devices.hostdevs if dev.type == PCI)
-    # Root buses and expander buses have no address of their own.
-    yield from (
-        (ctrl, "address") for ctrl in devices.controllers
-        if ctrl.model not in ("pci-root", PCIE_ROOT, PCIE_EXPANDER_BUS)
-    )
-    yield from ((disk, "address") for disk in devices.disks if disk.target and disk.target.bus == "virtio")
-    yield from ((inp, "address") for inp in devices.inputs if inp.bus == "virtio")
-    yield from ((wd, "address") for wd in devices.watchdogs)
-    if devices.rng is not None:
-        yield devices.rng, "address"
-    if devices.memballoon is not None:
-        yield devices.memballoon, "address"
-
-
-def _iterate_pci_addresses(domain: Domain, place: Place) -> None:
-    for owner, name in _pci_slots(domain):
-        address: Address | None = getattr(owner, name)
-        if address is None or not address.type or address.type == PCI:
-            setattr(owner, name, place(address))
-
-
-def count_pci_devices(domain: Domain) -> int:
-    count = 0
-
-    def counter(address: Address | None) -> Address | None:
-        nonlocal count
-        count += 1
-        return address
-
-    _iterate_pci_addresses(domain, counter)
-    return count
-
-
-@dataclass(slots=True)
-class _RootSlotAssigner:
-    slot: int = -1
-
-    def next_slot(self) -> int:
-        slot = self.slot + 1
-        # Slot 0 is the host bridge, 1 the VGA card; QEMU puts its SATA controller
-        # at 0x1f and the first ich9 sound card at 0x1b.
-        if slot in (0, 1):
-            slot = 2
-        elif slot in (0x1B, 0x1F):
-            slot += 1
-        if slot >= 0x20:
-            raise PCIPlacementError("No space left on the root PCI bus.")
-        self.slot = slot
-        return slot
-
-    def place(self, address: Address | None) -> Address:
-        if address is None:
-            address = Address()
-        if address.domain:  # an explicit request is kept
-            return address
-        slot = self.next_slot()
-        address.type, address.domain, address.bus = PCI, "0x0000", "0x00"
-        address.slot, address.function = f"0x{slot:02x}", "0x0"
-        return address
-
-
-def place_pci_devices_on_root_complex(domain: Domain) -> None:
-    """Give every PCI device without an explicit address the next free slot of bus 0."""
-    _iterate_pci_addresses(domain, _RootSlotAssigner().place)
 
 
 # ---------------------------------------------------------------- NUMA lookup
