@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from vmi_converter.converter.admission.defaults import apply_vmi_defaults, defaulting_copy
 from vmi_converter.converter.admission.validate import validate_counts, validate_vmi
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -43,19 +44,20 @@ from vmi_converter.converter.compute import (
     vsock,
     watchdog,
 )
-from vmi_converter.converter.domain.defaults import apply_domain_defaults
+from vmi_converter.converter.domain import defaults as domain_defaults
 from vmi_converter.converter.domain.model import CPU, OS, Devices, Domain, KubeVirtMetadata, Metadata
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.hostdev import host_devices
 from vmi_converter.converter.network import interfaces
 from vmi_converter.converter.placement import pci as pci_placement
 from vmi_converter.converter.placement import vcpu
-from vmi_converter.converter.storage import disks, virtiofs
-from vmi_converter.converter.storage.host_io import apply_host_io
+from vmi_converter.converter.storage import disks, host_io, virtiofs
 
-Configure = Callable[[JSON, Domain, Context], None]
+# One protocol for every stage: it reads the VMI and the context, edits the domain, and tells later
+# stages (and the caller's warnings) what it decided through the build state.
+Stage = Callable[[JSON, Domain, Context, BuildState], None]
 
-STEPS: tuple[tuple[str, Configure], ...] = (
+STEPS: tuple[tuple[str, Stage], ...] = (
     ("metadata", metadata.configure),
     ("network.interfaces", interfaces.configure),
     ("compute.tpm", tpm.configure),
@@ -87,6 +89,11 @@ STEPS: tuple[tuple[str, Configure], ...] = (
     ("compute.reboot_policy", reboot_policy.configure),
     ("compute.iommufd", iommufd.configure),
     ("hypervisor", hypervisor.configure),
+    # KubeVirt's steps after its domain builder, the launcher's host cache/IO rules, the domain defaults.
+    ("vcpu", vcpu.configure),
+    ("pci_placement", pci_placement.configure),
+    ("storage.host_io", host_io.configure),
+    ("domain.defaults", domain_defaults.configure),
 )
 
 
@@ -135,33 +142,15 @@ def prepare(vmi: JSON, ctx: Context) -> JSON:
 def build(vmi: JSON, ctx: Context, observe: Observer | None = None) -> Conversion:
     """Run every stage in order; `observe(rule, domain)` is called after each (Explain uses it)."""
     domain = new_domain()
-    warnings: list[str] = []
-    stages = _stages(vmi, warnings)
+    state = BuildState()
     if observe:
         observe("domain", domain)
-    for rule, stage in stages:
+    for rule, stage in STEPS:
         try:
-            stage(vmi, domain, ctx)
+            stage(vmi, domain, ctx, state)
         except ConversionError as err:
             err.rule = err.rule or rule
             raise
         if observe:
             observe(rule, domain)
-    return Conversion(domain, warnings)
-
-
-def _stages(vmi: JSON, warnings: list[str]) -> list[tuple[str, Configure]]:
-    """STEPS, then KubeVirt's steps after its builder, then the launcher's host I/O rules and domain defaults."""
-    stages = list(STEPS)
-    if vcpu.is_cpu_dedicated(vmi):
-        stages.append(("vcpu", vcpu.configure))
-
-    def place_pci(vmi: JSON, domain: Domain, ctx: Context) -> None:
-        warnings.extend(pci_placement.place_pci_devices(vmi, domain, ctx))
-
-    stages += [
-        ("pci_placement", place_pci),
-        ("storage.host_io", lambda vmi, domain, ctx: apply_host_io(domain, ctx, vmi)),
-        ("domain.defaults", lambda vmi, domain, ctx: apply_domain_defaults(domain, ctx.arch)),
-    ]
-    return stages
+    return Conversion(domain, state.warnings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -110,14 +111,14 @@ def test_cross_arch_unsupported_guest() -> None:
 def test_configure_ignores_host_architecture_without_cross_arch_permission() -> None:
     domain = new_domain()
     ctx = Context(hypervisor_device_available=True, host_architecture="amd64")
-    hypervisor.configure(_vmi("arm64"), domain, ctx)
+    hypervisor.configure(_vmi("arm64"), domain, ctx, BuildState())
     assert _untouched(domain)
 
 
 def test_configure_cross_arch_when_permitted() -> None:
     domain = new_domain()
     ctx = Context(hypervisor_device_available=True, host_architecture="amd64", allow_cross_arch_emulation=True)
-    hypervisor.configure(_vmi("s390x"), domain, ctx)
+    hypervisor.configure(_vmi("s390x"), domain, ctx, BuildState())
     assert domain.type == "qemu"
 
 
@@ -129,11 +130,11 @@ def test_configure_cross_arch_when_permitted() -> None:
 def test_mshv(available: bool, emulation: bool, domain_type: str) -> None:
     domain = new_domain()
     ctx = Context(hypervisor_name="hyperv-direct", hypervisor_device_available=available, allow_emulation=emulation)
-    hypervisor.configure(_vmi(), domain, ctx)
+    hypervisor.configure(_vmi(), domain, ctx, BuildState())
     assert domain.type == domain_type
 
 
 def test_mshv_absent_without_emulation() -> None:
     ctx = Context(hypervisor_name="hyperv-direct")
     with pytest.raises(ConversionError, match="MSHV not present"):
-        hypervisor.configure(_vmi(), new_domain(), ctx)
+        hypervisor.configure(_vmi(), new_domain(), ctx, BuildState())

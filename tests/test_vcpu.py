@@ -216,7 +216,7 @@ def test_adjust_pins_dedicated_io_thread_without_emulator_isolation() -> None:
         "devices": {"disks": [{"name": "rootdisk", "dedicatedIOThread": True, "disk": {"bus": "virtio"}}]}}}}
     domain = _domain_with_topology(8, 1, 1, iothreads=1)
     ctx = context_from_dict({"cpuSet": list(range(8)), "topology": host_topology(1, 1, *range(8))})
-    vcpu.configure(vmi, domain, ctx)
+    vcpu.adjust_for_topology(vmi, domain, ctx)
     assert to_xml(domain.cputune, "cputune") == _cputune(list(range(8)), [(1, "0,1,2,3,4,5,6,7")])
 
 
@@ -226,7 +226,7 @@ def test_adjust_without_vcpus_metadata_keeps_topology() -> None:
     vmi = {"spec": {"domain": {"cpu": {"sockets": 1, "cores": 1, "threads": 1, "maxSockets": 2,
                                        "dedicatedCpuPlacement": True}}}}
     domain = _domain_with_topology(1, 1, 1)
-    vcpu.configure(vmi, domain, context_from_dict({"cpuSet": [0], "topology": host_topology(1, 1, 0)}))
+    vcpu.adjust_for_topology(vmi, domain, context_from_dict({"cpuSet": [0], "topology": host_topology(1, 1, 0)}))
     assert domain.cpu is not None and domain.cpu.topology is not None
     assert to_xml(domain.cpu.topology, "topology") == '<topology sockets="1" cores="1" threads="1"/>\n'
     assert domain.vcpus is None
@@ -237,7 +237,7 @@ def test_adjust_without_vcpus_metadata_keeps_topology() -> None:
 def test_dedicated_cpus_without_topology_is_an_error() -> None:
     vmi = {"spec": {"domain": {"cpu": {"cores": 1, "dedicatedCpuPlacement": True}}}}
     with pytest.raises(ConversionError, match="requires the node topology") as err:
-        vcpu.configure(vmi, _domain_with_topology(1, 1, 1), context_from_dict({"cpuSet": [0]}))
+        vcpu.adjust_for_topology(vmi, _domain_with_topology(1, 1, 1), context_from_dict({"cpuSet": [0]}))
     assert err.value.field == "context.topology"
 
 

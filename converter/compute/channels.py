@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
@@ -12,7 +13,7 @@ DOWNWARD_METRICS_CHANNEL = "org.github.vhostmd.1"
 DOWNWARD_METRICS_SOCKET = f"{VIRT_PRIVATE_DIR}/downwardmetrics-channel/downwardmetrics.sock"
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     channels = devices_of(domain).channels
     # No source: libvirt picks the guest agent socket path itself.
     channels.append(Channel(type="unix", target=ChannelTarget(name=GUEST_AGENT_CHANNEL, type="virtio")))

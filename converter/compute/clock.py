@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, domain_spec, items, obj, status
 from vmi_converter.converter.compute.device_common import yes_no
@@ -19,7 +20,7 @@ _TIMERS = (
 )
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     spec_clock = domain_spec(vmi).get("clock")
     if isinstance(spec_clock, dict):
         domain.clock = _clock_from_spec(spec_clock)

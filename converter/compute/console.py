@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, devices, uid
 from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
@@ -18,7 +19,7 @@ from vmi_converter.converter.domain.model import (
 _PORT = 0
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     if devices(vmi).get("autoattachSerialConsole") is False:
         return
     dom_devices = devices_of(domain)

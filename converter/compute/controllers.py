@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.guest_resources import requested_vcpus
 from vmi_converter.converter.common.virtio import virtio_model
@@ -27,7 +28,7 @@ class ControllerOptions:
     virtio_serial_model: str = ""
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     model = virtio_model(vmi, ctx)
     options = ControllerOptions(
         usb_needed=is_usb_needed(vmi, ctx),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import GuestTopology, cpu_topology, virtual_memory
@@ -23,7 +24,7 @@ HOST_MODEL, HOST_PASSTHROUGH = "host-model", "host-passthrough"
 MEMFD_ANNOTATION = "kubevirt.io/memfd"
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     cpu = domain.cpu = domain.cpu or CPU()
     _configure_topology(vmi, domain, cpu, hotplug=ctx.arch.cpu_hotplug)
     _configure_model(vmi, cpu, cross_arch=ctx.allow_cross_arch_emulation)

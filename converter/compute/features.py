@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
@@ -31,7 +32,7 @@ _HYPERV_TOGGLES = (
 )
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     features = domain.features = Features()
     source = domain_spec(vmi).get("features")
     if not isinstance(source, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, EFIConfiguration
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, domain_spec, items, name, obj, spec, status, vmi_annotations
@@ -31,7 +32,7 @@ KERNEL_BOOT_DIR = "kernel-boot"
 BOOT_MENU_TIMEOUT_MS = 10000
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     os_ = domain.os = domain.os or OS()
     firmware = domain_spec(vmi).get("firmware")
     if isinstance(firmware, dict):

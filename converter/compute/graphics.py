@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common.arch import AMD64, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, devices, dig, uid
 from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
@@ -12,7 +13,7 @@ _HEADS = 1
 _VRAM_KIB = 16384
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     if devices(vmi).get("autoattachGraphicsDevice") is False:
         return
     # The minimal QEMU used for cross-arch emulation may lack video devices;

@@ -9,6 +9,7 @@ present).
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, spec
@@ -25,7 +26,7 @@ EMULATORS = {
 }
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     if ctx.hypervisor_name == HYPERV_DIRECT:
         configure_mshv(domain, ctx)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common.arch import ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj
@@ -13,7 +14,7 @@ _FIELD = "spec.domain.devices.inputs"
 _BUSES = ("usb", "virtio")
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     spec_devices = devices(vmi)
     spec_inputs = spec_devices.get("inputs")
     dom_devices = devices_of(domain)

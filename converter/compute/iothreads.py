@@ -5,6 +5,7 @@ Disks are given their threads by storage.disks, which reads the counts from here
 from __future__ import annotations
 
 from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, domain_spec, items, obj
@@ -91,7 +92,7 @@ def supplemental_pool(vmi: JSON) -> list[int] | None:
     return list(range(1, int(count) + 1))
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     supplemental_pool(vmi)
     total, _ = count_and_auto(vmi)
     if total:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common.arch import AMD64
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, domain_spec, obj, spec, vmi_annotations
 from vmi_converter.converter.domain.model import QGS, Domain, LaunchSecurity
@@ -38,7 +39,7 @@ def snp_policy_bits(snp: JSON | None) -> int:
     return SNP_POLICY_SMT | SNP_POLICY_RESERVED if snp is not None else 0
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     # arm64 has none; on s390x libvirt's "s390-pv" fails in a privileged pod, so the
     # launcher sets iommu="on" on every device instead.
     if not uses_launch_security(vmi) or ctx.arch.name != AMD64:

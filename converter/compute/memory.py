@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common import quantity
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import quantity_to_bytes, virtual_memory
@@ -14,7 +15,7 @@ from vmi_converter.converter.domain.model import Domain, MaxMemory, Memory
 MAX_MEMORY_SLOTS = 1
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     memory = obj(domain_spec(vmi).get("memory"))
     guest, max_guest = memory.get("guest"), memory.get("maxGuest")
     if max_guest is None or (guest is not None and _equal(guest, max_guest)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute.cpu import has_hugepages, memfd_required, needs_shared_memory
@@ -14,7 +15,7 @@ from vmi_converter.converter.domain.model import (
 )
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     hugepages, shared = has_hugepages(vmi), needs_shared_memory(vmi)
     if not hugepages and not shared:
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, name, namespace, vmi_annotations
 from vmi_converter.converter.domain.model import Arg, Commandline, Domain
@@ -12,7 +13,7 @@ SEABIOS_DEBUG_PIPE = "/var/run/kubevirt-private/QEMUSeaBiosDebugPipe"
 VERBOSE_LOG_THRESHOLD = 5
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     ignition = vmi_annotations(vmi).get(IGNITION_ANNOTATION) or ""
     if "ignition" in ignition:
         path = f"{ctx.paths.ignition_dir}/{namespace(vmi)}/{name(vmi)}/{IGNITION_FILE}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.virtio import virtio_model
 from vmi_converter.converter.common.vmi import JSON, devices
@@ -9,7 +10,7 @@ from vmi_converter.converter.compute.device_common import devices_of, launch_sec
 from vmi_converter.converter.domain.model import Domain, Rng, RngBackend, RngDriver
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     if not isinstance(devices(vmi).get("rng"), dict):
         return
     iommu = launch_security_iommu(ctx)

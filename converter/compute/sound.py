@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices
@@ -11,7 +12,7 @@ from vmi_converter.converter.domain.model import Domain, SoundCard
 _MODELS = ("ich9", "ac97")
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     sound = devices(vmi).get("sound")
     if not isinstance(sound, dict):
         return

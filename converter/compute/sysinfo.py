@@ -6,6 +6,7 @@ which libvirt's schema rejects; a section without entries is left out here.
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import Domain, Entry, SysInfo, SysInfoEntries
@@ -14,7 +15,7 @@ SMBIOS_SYSTEM_FIELDS = ("manufacturer", "family", "product", "sku", "version")
 CHASSIS_FIELDS = ("manufacturer", "version", "serial", "asset", "sku")
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     dom = domain_spec(vmi)
     domain.sysinfo = SysInfo(
         type="smbios",

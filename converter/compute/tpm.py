@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, devices
 from vmi_converter.converter.compute.device_common import devices_of
 from vmi_converter.converter.domain.model import TPM, Domain, TPMBackend
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     tpm = devices(vmi).get("tpm")
     if not isinstance(tpm, dict) or tpm.get("enabled") is False:
         # A `tpm` entry means a TPM unless it is explicitly disabled.

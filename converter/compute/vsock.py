@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, status
@@ -12,7 +13,7 @@ from vmi_converter.converter.domain.model import CID, VSOCK, Domain
 LOCAL_CID = 3
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     allocated = status(vmi).get("VSOCKCID")
     if allocated is None:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common.arch import AMD64, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices
@@ -14,7 +15,7 @@ _FIELD = "spec.domain.devices.watchdog"
 _ARCH_MODEL = {AMD64: "i6300esb", S390X: "diag288"}
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     watchdog = devices(vmi).get("watchdog")
     if not isinstance(watchdog, dict):
         return

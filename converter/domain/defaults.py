@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from vmi_converter.converter.common.arch import Arch
+from vmi_converter.converter.common.build import BuildState
+from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import OS, QEMU_NS, Domain, OSType
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
+    apply_domain_defaults(domain, ctx.arch)
 
 
 def apply_domain_defaults(domain: Domain, arch: Arch) -> None:

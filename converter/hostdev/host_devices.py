@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj
@@ -32,7 +33,7 @@ Build = Callable[[JSON, Context], list[HostDevice]]
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     kinds: list[tuple[list[str], str, Build]] = [
         (ctx.generic_host_devices, "genericHostDevices", _generic_from_facts),
         (ctx.gpu_host_devices, "gpuHostDevices", _gpu_from_facts),

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vmi_converter.converter.admission.defaults import apply_vmi_defaults
+from vmi_converter.converter.common.build import BuildState, DiskDecision
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.safe_xml import parse_domain
@@ -79,42 +80,48 @@ def hotplug_disk(
     live = diff.live_disks(parse_domain(domain_xml, "domainXml"))
     base = context if isinstance(context, Context) else context_from_dict(context)
     ctx = fold_into_context(base, vmi, volumes)
-    wanted = _converted_disks(vmi, ctx)
+    decisions = _converted_disks(vmi, ctx)
+    wanted = [decided.disk for decided in decisions]
     not_ready: list[str] = []
     return HotplugResult(
         detach=[
             DiskChange(diff.volume_name(d.model), diff.target_dev(d.model), device_xml.detach_xml(d.element))
             for d in diff.detached(live, wanted)
         ],
-        attach=_attachments(diff.attached(live, wanted), vmi, ctx, volumes, not_ready),
+        attach=_attachments(diff.attached(live, wanted), decisions, ctx, volumes, not_ready),
         update=_updates(diff.updated(live, wanted), volumes, not_ready),
         not_ready=not_ready,
     )
 
 
-def _converted_disks(vmi: JSON, ctx: Context) -> list[Disk]:
+def _converted_disks(vmi: JSON, ctx: Context) -> list[DiskDecision]:
     """The VMI's disks as the storage configurator converts them (hot-plug disks only once mounted)."""
     vmi = copy.deepcopy(vmi)
     apply_vmi_defaults(vmi, ctx.arch.name)
-    domain = Domain(devices=Devices())
-    disks.configure(vmi, domain, ctx)
-    assert domain.devices is not None
-    return domain.devices.disks
+    state = BuildState()
+    disks.configure(vmi, Domain(devices=Devices()), ctx, state)
+    return state.disks
 
 
 def _attachments(
-    candidates: list[Disk], vmi: JSON, ctx: Context, volumes: Mapping[str, VolumeFacts], not_ready: list[str]
+    candidates: list[Disk],
+    decisions: list[DiskDecision],
+    ctx: Context,
+    volumes: Mapping[str, VolumeFacts],
+    not_ready: list[str],
 ) -> list[DiskChange]:
+    going_in = {id(disk) for disk in candidates}
     ready = []
-    for disk in candidates:
-        volume = diff.volume_name(disk)
-        if volumes.get(volume, _NOT_PROBED).ready:
-            ready.append(disk)
+    for decided in decisions:
+        if id(decided.disk) not in going_in:
+            continue
+        if volumes.get(decided.volume, _NOT_PROBED).ready:
+            ready.append(decided)
         else:
-            _note(not_ready, volume)
+            _note(not_ready, decided.volume)
     # Cache and IO modes depend on the backend, so they are settled only for disks going in now.
-    apply_host_io(Domain(devices=Devices(disks=ready)), ctx, vmi)
-    return [DiskChange(diff.volume_name(d), diff.target_dev(d), device_xml.attach_xml(d)) for d in ready]
+    apply_host_io(ready, ctx)
+    return [DiskChange(d.volume, diff.target_dev(d.disk), device_xml.attach_xml(d.disk)) for d in ready]
 
 
 def _updates(

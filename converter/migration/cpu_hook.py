@@ -65,7 +65,7 @@ def cpu_dedicated_hook(root: etree._Element, vmi: JSON, facts: TargetFacts) -> N
     domain = _domain_for_target(root, vmi)
     ctx = Context(cpu_set=list(facts.cpu_set), topology=facts.topology)
     try:
-        vcpu.configure(vmi, domain, ctx)
+        vcpu.adjust_for_topology(vmi, domain, ctx)
     except ConversionError as err:
         field = "target." + err.field.removeprefix("context.") if err.field.startswith("context.") else err.field
         raise ConversionError(field, f"failed to generate domain for target CPU set and topology: {err.message}") \

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
@@ -39,7 +40,7 @@ ABSENT, LINK_DOWN = "absent", "down"
 _IFACES = "spec.domain.devices.interfaces"
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     present = [
         (index, iface)
         for index, iface in enumerate(items(devices(vmi).get("interfaces")))

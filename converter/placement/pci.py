@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.pci import PCIPlacementError
@@ -21,6 +22,10 @@ from vmi_converter.converter.placement.root_complex import place_pci_devices_on_
 PLACE_ON_ROOT_COMPLEX_ANNOTATION = "kubevirt.io/placePCIDevicesOnRootComplex"
 _ROOT_COMPLEX_FIELD = f'metadata.annotations["{PLACE_ON_ROOT_COMPLEX_ANNOTATION}"]'
 GRACE_FIELD = "context.graceHostDeviceAliases"
+
+
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
+    state.warnings.extend(place_pci_devices(vmi, domain, ctx))
 
 
 def place_pci_devices(vmi: JSON, domain: Domain, ctx: Context) -> list[str]:

@@ -8,6 +8,7 @@ need live in converter.guest_resources and are re-exported here.
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import (
@@ -53,7 +54,13 @@ def is_cpu_dedicated(vmi: JSON) -> bool:
     return obj(domain_spec(vmi).get("cpu")).get("dedicatedCpuPlacement") is True
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
+    """The dedicated-CPU stage: runs only for VMIs with dedicatedCpuPlacement, as in KubeVirt."""
+    if is_cpu_dedicated(vmi):
+        adjust_for_topology(vmi, domain, ctx)
+
+
+def adjust_for_topology(vmi: JSON, domain: Domain, ctx: Context) -> None:
     """KubeVirt's AdjustDomainForTopologyAndCPUSet; the caller checks dedicatedCpuPlacement."""
     if ctx.topology is None:
         raise ConversionError("context.topology", "dedicated CPU placement requires the node topology")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vmi_converter.converter.common.build import BuildState, DiskDecision
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import requested_vcpus
@@ -59,7 +60,7 @@ class _Settings:
     volumes: dict[str, tuple[int, JSON]]
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     disks = [d for d in items(devices(vmi).get("disks")) if isinstance(d, dict)]
     hotplug, permanent = volume_sets(vmi, ctx)
     settings = _Settings(
@@ -86,6 +87,7 @@ def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
         disk, ready = _convert(spec_disk, vmi, ctx, settings, disk_field)
         if ready:
             domain.devices.disks.append(disk)
+            state.disks.append(DiskDecision(disk, str(spec_disk.get("name") or ""), disk_field))
         _set_error_policy(spec_disk, disk, disk_field)
         if threads is not None:
             # The counters advance even for a disk that is not emitted yet.

@@ -13,26 +13,28 @@ A disk without facts is left exactly as the converter produced it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from vmi_converter.converter.common.build import BuildState, DiskDecision
 from vmi_converter.converter.common.context import Context, DiskFacts
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.vmi import JSON, devices, items
+from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import Disk, DiskDriver, Domain
 from vmi_converter.converter.storage.disk_source import resolve
 
 CACHE_NONE, CACHE_WRITETHROUGH, IO_NATIVE = "none", "writethrough", "native"
 
 
-def apply_host_io(domain: Domain, ctx: Context, vmi: JSON | None = None) -> None:
-    if domain.devices is None or not ctx.disk_facts:
-        return
-    fields = _cache_fields(vmi)
-    for disk in domain.devices.disks:
-        name = _volume_name(disk)
-        facts = ctx.disk_facts.get(name)
-        if facts is None:
-            continue
-        field = fields.get(name, f'context.diskFacts["{name}"]')
-        apply_facts(disk, facts, field)
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
+    apply_host_io(state.disks, ctx)
+
+
+def apply_host_io(disks: Iterable[DiskDecision], ctx: Context) -> None:
+    """Settle cache and IO modes of the disks storage.disks emitted, from their volumes' host facts."""
+    for decided in disks:
+        facts = ctx.disk_facts.get(decided.volume)
+        if facts is not None:
+            apply_facts(decided.disk, facts, f"{decided.field}.cache")
 
 
 def apply_facts(disk: Disk, facts: DiskFacts, field: str) -> None:
@@ -78,19 +80,3 @@ def _driver(disk: Disk) -> DiskDriver:
     if disk.driver is None:
         disk.driver = DiskDriver(name="qemu")
     return disk.driver
-
-
-def _volume_name(disk: Disk) -> str:
-    name = str(disk.alias.name or "") if disk.alias is not None else ""
-    return name.removeprefix("ua-")
-
-
-def _cache_fields(vmi: JSON | None) -> dict[str, str]:
-    """Disk name -> the field path of its cache setting, for error messages."""
-    if vmi is None:
-        return {}
-    return {
-        str(disk.get("name") or ""): f"spec.domain.devices.disks[{index}].cache"
-        for index, disk in enumerate(items(devices(vmi).get("disks")))
-        if isinstance(disk, dict)
-    }

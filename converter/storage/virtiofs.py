@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON, devices, items
 from vmi_converter.converter.domain.model import (
@@ -17,7 +18,7 @@ from vmi_converter.converter.storage import paths
 QUEUE_SIZE = "1024"
 
 
-def configure(vmi: JSON, domain: Domain, ctx: Context) -> None:
+def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
     for fs in items(devices(vmi).get("filesystems")):
         if not isinstance(fs, dict) or not isinstance(fs.get("virtiofs"), dict):
             continue

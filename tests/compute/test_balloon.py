@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import balloon
@@ -15,7 +16,7 @@ NO_VMI_BALLOON_SETTINGS: JSON = {"spec": {"domain": {}}}
 
 def _balloon_xml(vmi: JSON, context: JSON) -> str:
     domain = new_domain()
-    balloon.configure(vmi, domain, context_from_dict(context))
+    balloon.configure(vmi, domain, context_from_dict(context), BuildState())
     assert domain.devices is not None and domain.devices.memballoon is not None
     return to_xml(domain.devices.memballoon, "memballoon")
 

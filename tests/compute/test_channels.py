@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import channels
@@ -21,7 +22,7 @@ DOWNWARD_METRICS = (
 
 def _channels(vmi: JSON) -> list[str]:
     domain = new_domain()
-    channels.configure(vmi, domain, Context())
+    channels.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(c, "channel") for c in domain.devices.channels]
 

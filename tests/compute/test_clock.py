@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import clock
@@ -13,7 +14,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _clock_xml(vmi: JSON) -> str | None:
     domain = new_domain()
-    clock.configure(vmi, domain, Context())
+    clock.configure(vmi, domain, Context(), BuildState())
     return None if domain.clock is None else to_xml(domain.clock, "clock")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import console
@@ -28,7 +29,7 @@ def _serial(log: str = "") -> str:
 def _configure(devices: JSON, serial_log: bool) -> Domain:
     vmi = {"metadata": {"uid": "test-uid"}, "spec": {"domain": {"devices": devices}}}
     domain = new_domain()
-    console.configure(vmi, domain, context_from_dict({"serialConsoleLog": serial_log}))
+    console.configure(vmi, domain, context_from_dict({"serialConsoleLog": serial_log}), BuildState())
     return domain
 
 

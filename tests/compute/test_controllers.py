@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import balloon, controllers, rng
@@ -171,7 +172,7 @@ def test_launch_security_iommu(vmi: JSON, auto_threads: int, scsi_driver: str) -
 def test_launch_security_context_sets_iommu(sev: bool, pv: bool) -> None:
     domain = new_domain()
     ctx = context_from_dict({"useLaunchSecuritySEV": sev, "useLaunchSecurityPV": pv})
-    controllers.configure(_vmi(hotplug=False), domain, ctx)
+    controllers.configure(_vmi(hotplug=False), domain, ctx, BuildState())
     assert _xml(domain)[-1] == SERIAL_IOMMU.replace("virtio-test-model", "virtio-non-transitional")
 
 
@@ -253,7 +254,7 @@ def _converter_test_vmi() -> JSON:
 
 def _configure(vmi: JSON, arch: str, **context: Any) -> list[Controller]:
     domain = new_domain()
-    controllers.configure(vmi, domain, context_from_dict({"architecture": arch, **context}))
+    controllers.configure(vmi, domain, context_from_dict({"architecture": arch, **context}), BuildState())
     assert domain.devices is not None
     return domain.devices.controllers
 
@@ -372,7 +373,7 @@ def test_converter_virtio_transitional(arch: str) -> None:
     ctx = context_from_dict({"architecture": arch, "useVirtioTransitional": True})
     domain = new_domain()
     for step in (rng, balloon, controllers):
-        step.configure(vmi, domain, ctx)
+        step.configure(vmi, domain, ctx, BuildState())
     assert domain.devices is not None and domain.devices.rng is not None
     assert domain.devices.memballoon is not None
     models = [domain.devices.rng.model, domain.devices.memballoon.model]

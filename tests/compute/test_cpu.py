@@ -9,6 +9,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import cpu
@@ -31,7 +32,7 @@ def _ctx(hotplug: bool = False, mpx: bool = False, cross_arch: bool = False, mem
 
 def _configure(vmi: JSON, ctx: Context) -> Domain:
     domain = new_domain()
-    cpu.configure(vmi, domain, ctx)
+    cpu.configure(vmi, domain, ctx, BuildState())
     return domain
 
 

@@ -9,6 +9,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -21,7 +22,7 @@ def _features_xml(feature_spec: JSON | None, vmport: bool = False, tdx: bool = F
     domain = new_domain()
     vmi: JSON = {"spec": {"domain": {} if feature_spec is None else {"features": feature_spec}}}
     ctx = Context(arch=replace(ARCHES[AMD64], vmport=vmport), use_launch_security_tdx=tdx)
-    features.configure(vmi, domain, ctx)
+    features.configure(vmi, domain, ctx, BuildState())
     return to_xml(domain.features, "features")
 
 

@@ -10,6 +10,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, EFIConfiguration, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -42,7 +43,7 @@ def _ctx(smbios: bool = False, efi: EFIConfiguration | None = None) -> Context:
 
 def _os_xml(vmi: JSON, ctx: Context) -> str:
     domain = new_domain()
-    firmware.configure(vmi, domain, ctx)
+    firmware.configure(vmi, domain, ctx, BuildState())
     return to_xml(domain.os, "os")
 
 
@@ -323,7 +324,7 @@ def test_kernel_boot_artifacts_live_under_the_container_disk_dir() -> None:
     vmi = _vmi(firmware_spec={"kernelBoot": {"container": {"kernelPath": "/boot/vmlinuz/", "initrdPath": "initrd"}}})
     ctx = context_from_dict({"architecture": "s390x", "paths": {"containerDiskDir": "/mnt/disks/"}})
     domain = new_domain()
-    firmware.configure(vmi, domain, ctx)
+    firmware.configure(vmi, domain, ctx, BuildState())
     assert to_xml(domain.os, "os") == (
         "<os>\n  <kernel>/mnt/disks/kernel-boot/vmlinuz</kernel>\n  <initrd>/mnt/disks/kernel-boot/initrd</initrd>\n"
         "</os>\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import graphics
@@ -29,7 +30,7 @@ def _configure(vmi: JSON, arch: str, *, bochs: bool = False, cross_arch: bool = 
     ctx = context_from_dict(
         {"architecture": arch, "bochsForEFIGuests": bochs, "allowCrossArchEmulation": cross_arch}
     )
-    graphics.configure(vmi, domain, ctx)
+    graphics.configure(vmi, domain, ctx, BuildState())
     return domain
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -95,7 +96,7 @@ def configured(vmi: JSON, ctx: Context, existing: list[HostDevice] | None = None
     domain = new_domain()
     assert domain.devices is not None
     domain.devices.hostdevs.extend(existing or [])
-    host_devices.configure(vmi, domain, ctx)
+    host_devices.configure(vmi, domain, ctx, BuildState())
     return xml(domain.devices.hostdevs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -14,7 +15,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _inputs(vmi: JSON, arch: str = "amd64") -> list[str]:
     domain = new_domain()
-    inputs.configure(vmi, domain, context_from_dict({"architecture": arch}))
+    inputs.configure(vmi, domain, context_from_dict({"architecture": arch}), BuildState())
     assert domain.devices is not None
     return [to_xml(i, "input") for i in domain.devices.inputs]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.compute import iommufd
 from vmi_converter.converter.domain.xmlmodel import to_xml
@@ -19,7 +20,7 @@ ENABLED = '<iommufd enabled="yes" fdgroup="iommu"/>\n'
                               "should not set IOMMUFD on domain when disabled"])
 def test_iommufd(enabled: bool, expected: str | None) -> None:
     domain = new_domain()
-    iommufd.configure({"spec": {}}, domain, context_from_dict({"iommufdEnabled": enabled}))
+    iommufd.configure({"spec": {}}, domain, context_from_dict({"iommufdEnabled": enabled}), BuildState())
     assert (None if domain.iommufd is None else to_xml(domain.iommufd)) == expected
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -14,7 +15,7 @@ from vmi_converter.converter.pipeline import new_domain
 
 def _iothreads_xml(vmi: JSON) -> str | None:
     domain = new_domain()
-    iothreads.configure(vmi, domain, Context())
+    iothreads.configure(vmi, domain, Context(), BuildState())
     return to_xml(domain.iothreads, "iothreads") if domain.iothreads is not None else None
 
 

@@ -7,6 +7,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import launch_security
@@ -26,7 +27,7 @@ QGS_SOCKET = "/test/qgs.socket"
 
 def _launch_security_xml(vmi: JSON, arch: str) -> str | None:
     domain = new_domain()
-    launch_security.configure(vmi, domain, Context(arch=ARCHES[arch]))
+    launch_security.configure(vmi, domain, Context(arch=ARCHES[arch]), BuildState())
     return to_xml(domain.launch_security, "launchSecurity") if domain.launch_security is not None else None
 
 

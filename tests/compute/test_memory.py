@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import quantity_to_bytes, quantity_to_mebibytes
@@ -33,7 +34,7 @@ def _vmi(memory_spec: JSON | None = None, requests: JSON | None = None, limits: 
 
 def _configure(vmi: JSON) -> Domain:
     domain = new_domain()
-    memory.configure(vmi, domain, Context())
+    memory.configure(vmi, domain, Context(), BuildState())
     return domain
 
 
@@ -68,7 +69,7 @@ def test_memory_in_bytes(amount: str, expected: int) -> None:
 def test_negative_memory_fails() -> None:
     domain = new_domain()
     with pytest.raises(ConversionError, match="Memory size '-45Gi' must be greater than or equal to 0") as err:
-        memory.configure(_vmi(requests={"memory": "-45Gi"}), domain, Context())
+        memory.configure(_vmi(requests={"memory": "-45Gi"}), domain, Context(), BuildState())
     assert err.value.field == "spec.domain.resources.requests.memory"
     assert domain.memory is None
 

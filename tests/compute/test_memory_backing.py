@@ -8,6 +8,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import memory_backing
@@ -50,7 +51,7 @@ HUGE, SHARED, MEMFD = "<hugepages/>", '<access mode="shared"/>', '<source type="
 )
 def test_memory_backing(vmi: JSON, memfd_supported: bool, expected: str | None) -> None:
     domain = new_domain()
-    memory_backing.configure(vmi, domain, Context(arch=replace(ARCHES[AMD64], memfd=memfd_supported)))
+    memory_backing.configure(vmi, domain, Context(arch=replace(ARCHES[AMD64], memfd=memfd_supported)), BuildState())
     got = to_xml(domain.memory_backing, "memoryBacking") if domain.memory_backing is not None else None
     assert got == expected
 

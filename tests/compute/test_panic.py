@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import panic
@@ -13,7 +14,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _panics(vmi: JSON) -> list[str]:
     domain = new_domain()
-    panic.configure(vmi, domain, Context())
+    panic.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(p, "panic") for p in domain.devices.panics]
 

@@ -6,6 +6,7 @@ import pytest
 from raw_convert import raw_convert
 
 from vmi_converter.converter.common.arch import AMD64
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import qemu_cmd
@@ -25,7 +26,7 @@ def _vmi(annotation: str | None = None) -> JSON:
 
 def _commandline(vmi: JSON, context: JSON) -> str | None:
     domain = new_domain()
-    qemu_cmd.configure(vmi, domain, context_from_dict(context))
+    qemu_cmd.configure(vmi, domain, context_from_dict(context), BuildState())
     return to_xml(domain.qemu_commandline, "qemu:commandline") if domain.qemu_commandline is not None else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import reboot_policy
@@ -13,7 +14,7 @@ from vmi_converter.converter.pipeline import new_domain
 
 def _on_reboot(vmi: JSON) -> object:
     domain = new_domain()
-    reboot_policy.configure(vmi, domain, Context())
+    reboot_policy.configure(vmi, domain, Context(), BuildState())
     return domain.on_reboot
 
 
@@ -37,5 +38,5 @@ def test_policy(policy: str, expected: str) -> None:
 
 def test_policy_in_domain_xml() -> None:
     domain = new_domain()
-    reboot_policy.configure({"spec": {"domain": {"rebootPolicy": "Terminate"}}}, domain, Context())
+    reboot_policy.configure({"spec": {"domain": {"rebootPolicy": "Terminate"}}}, domain, Context(), BuildState())
     assert "  <on_reboot>destroy</on_reboot>\n" in to_xml(domain)

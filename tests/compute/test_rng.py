@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import rng
@@ -16,7 +17,7 @@ IOMMU = '  <driver iommu="on"/>\n'
 
 def _rng_xml(vmi: JSON, ctx: Context) -> str | None:
     domain = new_domain()
-    rng.configure(vmi, domain, ctx)
+    rng.configure(vmi, domain, ctx, BuildState())
     assert domain.devices is not None
     return None if domain.devices.rng is None else to_xml(domain.devices.rng, "rng")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -15,7 +16,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _sounds(vmi: JSON) -> list[str]:
     domain = new_domain()
-    sound.configure(vmi, domain, Context())
+    sound.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(s, "sound") for s in domain.devices.sounds]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from raw_convert import raw_convert
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import sysinfo
@@ -67,13 +68,13 @@ CHASSIS_ENTRIES = [("manufacturer", "chassisManufacturer"), ("version", "chassis
 )
 def test_sysinfo(vmi: JSON, smbios: JSON | None, expected: str) -> None:
     domain = new_domain()
-    sysinfo.configure(vmi, domain, Context(smbios=smbios))
+    sysinfo.configure(vmi, domain, Context(smbios=smbios), BuildState())
     assert to_xml(domain.sysinfo, "sysinfo") == expected
 
 
 def test_empty_smbios_values_are_kept_as_empty_entries() -> None:
     domain = new_domain()
-    sysinfo.configure(_vmi(), domain, Context(smbios={}))
+    sysinfo.configure(_vmi(), domain, Context(smbios={}), BuildState())
     assert to_xml(domain.sysinfo, "sysinfo") == _sysinfo([(key, "") for key, _ in SMBIOS_ENTRIES], [])
 
 

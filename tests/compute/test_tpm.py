@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.compute import tpm
 from vmi_converter.converter.domain.xmlmodel import to_xml
@@ -19,7 +20,7 @@ CRB = '<tpm model="tpm-crb">\n  <backend type="emulator" version="2.0" persisten
 def _tpms(spec_tpm: Any) -> list[str]:
     vmi = {"spec": {"domain": {"devices": {} if spec_tpm is None else {"tpm": spec_tpm}}}}
     domain = new_domain()
-    tpm.configure(vmi, domain, Context())
+    tpm.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(t, "tpm") for t in domain.devices.tpms]
 

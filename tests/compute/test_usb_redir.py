@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.compute import usb_redir
@@ -13,7 +14,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _redirdevs(vmi: JSON) -> list[str]:
     domain = new_domain()
-    usb_redir.configure(vmi, domain, Context())
+    usb_redir.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(r, "redirdev") for r in domain.devices.redirdevs]
 

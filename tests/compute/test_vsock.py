@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from raw_convert import with_minimal_memory
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -15,7 +16,7 @@ from vmi_converter.converter.pipeline import convert, new_domain
 
 def _vsock_xml(vmi: JSON, ctx: Context) -> str | None:
     domain = new_domain()
-    vsock.configure(vmi, domain, ctx)
+    vsock.configure(vmi, domain, ctx, BuildState())
     assert domain.devices is not None
     return None if domain.devices.vsock is None else to_xml(domain.devices.vsock, "vsock")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -14,7 +15,7 @@ from vmi_converter.converter.pipeline import new_domain
 
 def _watchdogs(vmi: JSON, arch: str) -> list[str]:
     domain = new_domain()
-    watchdog.configure(vmi, domain, context_from_dict({"architecture": arch}))
+    watchdog.configure(vmi, domain, context_from_dict({"architecture": arch}), BuildState())
     assert domain.devices is not None
     return [to_xml(w, "watchdog") for w in domain.devices.watchdogs]
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, ARM64, S390X
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -34,7 +35,7 @@ def vmi_with(ifaces: list[JSON], networks: list[JSON], **devices: Any) -> JSON:
 
 def configured(vmi: JSON, ctx: Context) -> list[str]:
     domain = new_domain()
-    interfaces.configure(vmi, domain, ctx)
+    interfaces.configure(vmi, domain, ctx, BuildState())
     assert domain.devices is not None
     return [to_xml(iface) for iface in domain.devices.interfaces]
 
@@ -147,7 +148,7 @@ def bridge(name: str = "default", **fields: Any) -> JSON:
 
 def _types(vmi: JSON, context: JSON = NETWORK_CONVERT_CTX) -> list[str | None]:
     domain = new_domain()
-    interfaces.configure(vmi, domain, context_from_dict(context))
+    interfaces.configure(vmi, domain, context_from_dict(context), BuildState())
     assert domain.devices is not None
     return [str(i.type) if i.type is not None else None for i in domain.devices.interfaces]
 
@@ -270,7 +271,7 @@ def multiqueue_vmi(cpu: JSON | None = None, model: str | None = None) -> JSON:
 
 def _driver(vmi: JSON) -> str | None:
     domain = new_domain()
-    interfaces.configure(vmi, domain, Context())
+    interfaces.configure(vmi, domain, Context(), BuildState())
     assert domain.devices is not None
     driver = domain.devices.interfaces[0].driver
     return None if driver is None else to_xml(driver, "driver").strip()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
@@ -38,7 +39,7 @@ def passt_vmi(iface: JSON, **kwargs: Any) -> JSON:
 
 def configured(vmi: JSON, ctx: Context | None = None) -> list[str]:
     domain = new_domain()
-    interfaces.configure(vmi, domain, ctx or Context())
+    interfaces.configure(vmi, domain, ctx or Context(), BuildState())
     assert domain.devices is not None
     return [to_xml(i) for i in domain.devices.interfaces]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.domain.model import Domain
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
-from vmi_converter.converter.storage import disks, virtiofs
-from vmi_converter.converter.storage.host_io import apply_host_io
+from vmi_converter.converter.storage import disks, host_io, virtiofs
 
 JSON = dict[str, Any]
 Pair = tuple[JSON | None, JSON | None]
@@ -90,7 +90,7 @@ def ctx(
 
 def configure(vmi_: JSON, context: Context) -> Domain:
     domain = new_domain()
-    disks.configure(vmi_, domain, context)
+    disks.configure(vmi_, domain, context, BuildState())
     return domain
 
 
@@ -106,8 +106,8 @@ def single_disk_xml(vmi_: JSON, context: Context) -> str:
 
 def storage_pipeline(vmi_: JSON, context: Context) -> Domain:
     """The storage steps of a conversion: virtiofs, disks, then the host I/O pass."""
-    domain = new_domain()
-    virtiofs.configure(vmi_, domain, context)
-    disks.configure(vmi_, domain, context)
-    apply_host_io(domain, context, vmi_)
+    domain, state = new_domain(), BuildState()
+    virtiofs.configure(vmi_, domain, context, state)
+    disks.configure(vmi_, domain, context, state)
+    host_io.configure(vmi_, domain, context, state)
     return domain

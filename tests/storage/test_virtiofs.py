@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage_helpers import vmi
 
+from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.pipeline import new_domain
@@ -12,7 +13,7 @@ from vmi_converter.converter.storage import virtiofs
 
 def filesystems(spec: dict, context: dict | None = None) -> list[str]:
     domain = new_domain()
-    virtiofs.configure(spec, domain, context_from_dict(context))
+    virtiofs.configure(spec, domain, context_from_dict(context), BuildState())
     return [to_xml(fs, "filesystem") for fs in domain.devices.filesystems]
 
 
