@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmi_converter.converter import pipeline
-from vmi_converter.converter.common.context import _SIMPLE, Context, context_from_dict
+from vmi_converter.converter.common.aliases import user_alias_name
+from vmi_converter.converter.common.context import FACTS, Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, copy_json
 from vmi_converter.converter.domain.model import Domain
@@ -190,7 +191,7 @@ def _wrap(value: Any, path: str, recorder: _Recorder) -> Any:
     return value
 
 
-_CONTEXT_NAMES = {attr: f"context.{key}" for key, attr in _SIMPLE.items()} | {
+_CONTEXT_NAMES = {attr: f"context.{key}" for key, (attr, _) in FACTS.items()} | {
     "arch": "context.architecture",
     "efi_configuration": "context.efiConfiguration",
     "disk_facts": "context.diskFacts",
@@ -336,7 +337,7 @@ def _facts_of_alias(element: Element, facts: list[str]) -> list[str]:
 
 def _alias_name(element: Element) -> str | None:
     alias = getattr(getattr(element, "alias", None), "name", None)
-    return alias[3:] if isinstance(alias, str) and alias.startswith("ua-") else None
+    return user_alias_name(alias)
 
 
 def _lookup(vmi: JSON, path: str) -> Any:

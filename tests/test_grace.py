@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.context import context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.compute.device_common import user_alias
 from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,

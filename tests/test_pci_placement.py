@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.pci import (
@@ -16,7 +17,6 @@ from vmi_converter.converter.common.pci import (
     pci_address_field,
     pci_address_to_string,
 )
-from vmi_converter.converter.compute.device_common import user_alias
 from vmi_converter.converter.domain.model import (
     CPU,
     NUMA,

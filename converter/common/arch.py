@@ -85,6 +85,12 @@ ARCHES: dict[str, Arch] = {
 }
 
 
+def emulator_for(guest: str) -> str | None:
+    """The QEMU binary that emulates `guest`, by KubeVirt's or the kernel's name for it (arm64 or aarch64)."""
+    arch = ARCHES.get(guest) or next((a for a in ARCHES.values() if a.libvirt_arch == guest), None)
+    return arch.emulator if arch is not None else None
+
+
 def get_arch(name: str) -> Arch:
     """KubeVirt falls back to amd64 for an unknown architecture; so do we."""
     return ARCHES.get(name, ARCHES[AMD64])

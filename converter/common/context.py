@@ -8,6 +8,7 @@ conversion never touches the host.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,9 @@ class Paths:
     container_disk_dir: str = DEFAULT_PATHS["containerDiskDir"]
     ephemeral_disk_dir: str = DEFAULT_PATHS["ephemeralDiskDir"]
     virtiofs_socket_dir: str = DEFAULT_PATHS["virtiofsSocketDir"]
+
+
+PATH_ATTRIBUTES = ("cloud_init_dir", "ignition_dir", "container_disk_dir", "ephemeral_disk_dir", "virtiofs_socket_dir")
 
 
 @dataclass(slots=True)
@@ -107,50 +111,108 @@ class Context:
     raw: JSON = field(default_factory=dict)
 
 
-_SIMPLE = {
-    "allowEmulation": "allow_emulation",
-    "hypervisorDeviceAvailable": "hypervisor_device_available",
-    "cpuSet": "cpu_set",
-    "isBlockPVC": "is_block_pvc",
-    "isBlockDV": "is_block_dv",
-    "applyCBT": "apply_cbt",
-    "hotplugVolumes": "hotplug_volumes",
-    "permanentVolumes": "permanent_volumes",
-    "migratedVolumes": "migrated_volumes",
-    "disksInfo": "disks_info",
-    "smbios": "smbios",
-    "sriovDevices": "sriov_devices",
-    "genericHostDevices": "generic_host_devices",
-    "gpuHostDevices": "gpu_host_devices",
-    "memBalloonStatsPeriod": "mem_balloon_stats_period",
-    "useVirtioTransitional": "use_virtio_transitional",
-    "volumesDiscardIgnore": "volumes_discard_ignore",
-    "topology": "topology",
-    "useLaunchSecuritySEV": "use_launch_security_sev",
-    "useLaunchSecurityTDX": "use_launch_security_tdx",
-    "useLaunchSecurityPV": "use_launch_security_pv",
-    "freePageReporting": "free_page_reporting",
-    "bochsForEFIGuests": "bochs_for_efi_guests",
-    "serialConsoleLog": "serial_console_log",
-    "domainAttachmentByInterfaceName": "domain_attachment_by_interface_name",
-    "pciNUMAAwareTopologyEnabled": "pci_numa_aware_topology_enabled",
-    "graceIOVirtualizationEnabled": "grace_io_virtualization_enabled",
-    "graceHostDeviceAliases": "grace_host_device_aliases",
-    "hypervisorName": "hypervisor_name",
-    "iommufdEnabled": "iommufd_enabled",
-    "allowCrossArchEmulation": "allow_cross_arch_emulation",
-    "hostArchitecture": "host_architecture",
-    "vsockNamespaceMode": "vsock_namespace_mode",
-    "launcherLogVerbosity": "launcher_log_verbosity",
-    "usbResources": "usb_resources",
-    "availableEmulators": "available_emulators",
-    "blockIO": "block_io",
-    "pciNumaNodes": "pci_numa_nodes",
-    "numaNodeCpus": "numa_node_cpus",
-    "resourceAddresses": "resource_addresses",
-    "networkInfo": "network_info",
-    "draDevices": "dra_devices",
-    "grace": "grace",
+# ---------------------------------------------------------------- reading the JSON form
+# Each fact is read by a reader for its type: a value of the wrong type is refused naming its
+# context path (a quoted boolean must not turn KVM on), an absent or null one keeps the default.
+
+Reader = Callable[[Any, str], Any]
+
+
+def _fail(path: str, expected: str, value: Any) -> ConversionError:
+    return ConversionError(path, f"expected {expected}, got {type(value).__name__} {value!r:.60}")
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(path, "a boolean", value)
+    return value
+
+
+def _count(value: Any, path: str) -> int:
+    """A non-negative integer (periods, verbosity)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(path, "a non-negative integer", value)
+    return value
+
+
+def _text(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, "a string", value)
+    return value
+
+
+def _object(value: Any, path: str) -> JSON:
+    if not isinstance(value, dict):
+        raise _fail(path, "a JSON object", value)
+    return value
+
+
+def _anything(value: Any, path: str) -> Any:
+    return value
+
+
+def _list_of(item: Reader) -> Reader:
+    def read(value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise _fail(path, "a list", value)
+        return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    return read
+
+
+def _map_of(item: Reader) -> Reader:
+    def read(value: Any, path: str) -> dict[str, Any]:
+        return {k: item(v, f'{path}["{k}"]') for k, v in _object(value, path).items()}
+
+    return read
+
+
+# JSON name -> (Context attribute, reader). The one table of the context's simple facts; Explain
+# names the facts it sees read by it.
+FACTS: dict[str, tuple[str, Reader]] = {
+    "allowEmulation": ("allow_emulation", _boolean),
+    "hypervisorDeviceAvailable": ("hypervisor_device_available", _boolean),
+    "cpuSet": ("cpu_set", _list_of(_count)),
+    "isBlockPVC": ("is_block_pvc", _map_of(_boolean)),
+    "isBlockDV": ("is_block_dv", _map_of(_boolean)),
+    "applyCBT": ("apply_cbt", _map_of(_text)),
+    "hotplugVolumes": ("hotplug_volumes", _map_of(_object)),
+    "permanentVolumes": ("permanent_volumes", _map_of(_object)),
+    "migratedVolumes": ("migrated_volumes", _anything),
+    "disksInfo": ("disks_info", _map_of(_object)),
+    "smbios": ("smbios", _object),
+    "sriovDevices": ("sriov_devices", _list_of(_text)),
+    "genericHostDevices": ("generic_host_devices", _list_of(_text)),
+    "gpuHostDevices": ("gpu_host_devices", _list_of(_text)),
+    "memBalloonStatsPeriod": ("mem_balloon_stats_period", _count),
+    "useVirtioTransitional": ("use_virtio_transitional", _boolean),
+    "volumesDiscardIgnore": ("volumes_discard_ignore", _list_of(_text)),
+    "topology": ("topology", _object),
+    "useLaunchSecuritySEV": ("use_launch_security_sev", _boolean),
+    "useLaunchSecurityTDX": ("use_launch_security_tdx", _boolean),
+    "useLaunchSecurityPV": ("use_launch_security_pv", _boolean),
+    "freePageReporting": ("free_page_reporting", _boolean),
+    "bochsForEFIGuests": ("bochs_for_efi_guests", _boolean),
+    "serialConsoleLog": ("serial_console_log", _boolean),
+    "domainAttachmentByInterfaceName": ("domain_attachment_by_interface_name", _map_of(_text)),
+    "pciNUMAAwareTopologyEnabled": ("pci_numa_aware_topology_enabled", _boolean),
+    "graceIOVirtualizationEnabled": ("grace_io_virtualization_enabled", _boolean),
+    "graceHostDeviceAliases": ("grace_host_device_aliases", _list_of(_text)),
+    "hypervisorName": ("hypervisor_name", _text),
+    "iommufdEnabled": ("iommufd_enabled", _boolean),
+    "allowCrossArchEmulation": ("allow_cross_arch_emulation", _boolean),
+    "hostArchitecture": ("host_architecture", _text),
+    "vsockNamespaceMode": ("vsock_namespace_mode", _text),
+    "launcherLogVerbosity": ("launcher_log_verbosity", _count),
+    "usbResources": ("usb_resources", _list_of(_text)),
+    "availableEmulators": ("available_emulators", _list_of(_text)),
+    "blockIO": ("block_io", _map_of(_object)),
+    "pciNumaNodes": ("pci_numa_nodes", _map_of(_anything)),
+    "numaNodeCpus": ("numa_node_cpus", _map_of(_anything)),
+    "resourceAddresses": ("resource_addresses", _map_of(_anything)),
+    "networkInfo": ("network_info", _anything),
+    "draDevices": ("dra_devices", _object),
+    "grace": ("grace", _object),
 }
 
 
@@ -165,13 +227,12 @@ def context_from_dict(data: JSON | None) -> Context:
             f"unsupported architecture {arch_name!r}: expected one of {', '.join(sorted(ARCHES))}",
         )
     ctx.arch = ARCHES[arch_name]
-    # Walk the keys the request has (a handful) rather than every key there is.
+    # Walk the keys the request has (a handful) rather than every fact there is.
     for key, value in data.items():
-        attr = _SIMPLE.get(key)
-        if attr is not None and value is not None:
-            setattr(ctx, attr, value)
-    ctx.mem_balloon_stats_period = int(ctx.mem_balloon_stats_period)
-    ctx.launcher_log_verbosity = int(ctx.launcher_log_verbosity)
+        fact = FACTS.get(key)
+        if fact is not None and value is not None:
+            attribute, read = fact
+            setattr(ctx, attribute, read(value, f"context.{key}"))
     efi = data.get("efiConfiguration")
     if isinstance(efi, dict):
         ctx.efi_configuration = EFIConfiguration(
@@ -180,7 +241,7 @@ def context_from_dict(data: JSON | None) -> Context:
             secure_loader=efi.get("secureLoader") is True,
             uses_firmware_auto_selection=efi.get("usesFirmwareAutoSelection") is True,
         )
-    for volume, facts in (data.get("diskFacts") or {}).items():
+    for volume, facts in _map_of(_object)(data.get("diskFacts") or {}, "context.diskFacts").items():
         ctx.disk_facts[volume] = DiskFacts(
             direct_io_supported=facts.get("directIOSupported"),
             preallocated=facts.get("preallocated"),
@@ -190,7 +251,7 @@ def context_from_dict(data: JSON | None) -> Context:
         ctx.paths = Paths(
             **{
                 attr: paths.get(key) or default
-                for (key, default), attr in zip(DEFAULT_PATHS.items(), Paths.__slots__, strict=True)
+                for (key, default), attr in zip(DEFAULT_PATHS.items(), PATH_ATTRIBUTES, strict=True)
             }
         )
     return ctx

@@ -6,8 +6,8 @@ from typing import Any
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import yes_no
 from vmi_converter.converter.common.vmi import JSON, domain_spec, items, obj, status
-from vmi_converter.converter.compute.device_common import yes_no
 from vmi_converter.converter.domain.model import Clock, Domain, Timer
 
 # (VMI timer key, libvirt timer name, the timer reads tickPolicy, the timer reads track)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of, launch_security_iommu
 from vmi_converter.converter.common.guest_resources import requested_vcpus
 from vmi_converter.converter.common.virtio import virtio_model
 from vmi_converter.converter.common.vmi import JSON, devices, items, metadata, obj
-from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu
 from vmi_converter.converter.compute.iothreads import count_and_auto, has_dedicated_io_thread
 from vmi_converter.converter.domain.model import Controller, ControllerDriver, Domain, PCIHole64
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import on_off
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
-from vmi_converter.converter.compute.device_common import on_off
 from vmi_converter.converter.domain.model import (
     Domain,
     FeatureHyperv,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from vmi_converter.converter.common.arch import AMD64, ARM64, S390X
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import VIRT_PRIVATE_DIR, devices_of
 from vmi_converter.converter.common.vmi import JSON, devices, dig, uid
-from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
 from vmi_converter.converter.domain.model import Domain, Graphics, GraphicsListen, Video, VideoModel
 
 _HEADS = 1

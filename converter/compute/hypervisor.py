@@ -9,21 +9,15 @@ present).
 
 from __future__ import annotations
 
+from vmi_converter.converter.common.arch import emulator_for
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, spec
-from vmi_converter.converter.compute.device_common import devices_of
 from vmi_converter.converter.domain.model import Domain
 
 HYPERV_DIRECT = "hyperv-direct"
-EMULATORS = {
-    "arm64": "/usr/bin/qemu-system-aarch64",
-    "aarch64": "/usr/bin/qemu-system-aarch64",
-    "amd64": "/usr/bin/qemu-system-x86_64",
-    "x86_64": "/usr/bin/qemu-system-x86_64",
-    "s390x": "/usr/bin/qemu-system-s390x",
-}
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
@@ -51,7 +45,7 @@ def _configure_cross_arch(guest: str, domain: Domain, ctx: Context) -> None:
         raise ConversionError("context.allowCrossArchEmulation",
                               "cross-architecture emulation requires the CrossArchitectureVirtualization feature gate")
     domain.type = "qemu"
-    emulator = EMULATORS.get(guest)
+    emulator = emulator_for(guest)
     if emulator is None:
         raise ConversionError("spec.architecture",
                               f"unsupported guest architecture for cross-architecture emulation: {guest}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of
 from vmi_converter.converter.common.vmi import JSON, devices
-from vmi_converter.converter.compute.device_common import devices_of
 from vmi_converter.converter.domain.model import TPM, Domain, TPMBackend
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import VIRT_PRIVATE_DIR, devices_of
 from vmi_converter.converter.common.vmi import JSON, devices, uid
-from vmi_converter.converter.compute.device_common import VIRT_PRIVATE_DIR, devices_of
 from vmi_converter.converter.domain.model import Domain, RedirectedDevice, RedirectedDeviceSource
 
 # The API takes no count: every VMI with clientPassthrough gets the maximum.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, status
-from vmi_converter.converter.compute.device_common import devices_of
 from vmi_converter.converter.domain.model import CID, VSOCK, Domain
 
 # In a "local" vsock network namespace every guest can use the same well-known CID.

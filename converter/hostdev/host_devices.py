@@ -13,11 +13,12 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from vmi_converter.converter.common import safe_xml
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj
-from vmi_converter.converter.compute.device_common import devices_of
 from vmi_converter.converter.domain.model import Domain, HostDevice
 from vmi_converter.converter.domain.xmlmodel import from_element
 from vmi_converter.converter.hostdev import sriov
@@ -30,7 +31,6 @@ from vmi_converter.converter.hostdev.pools import (
 )
 
 Build = Callable[[JSON, Context], list[HostDevice]]
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
@@ -70,7 +70,7 @@ def parse_host_device(fragment: str, field: str) -> HostDevice:
     if not isinstance(fragment, str):
         raise ConversionError(field, "expected a <hostdev> XML element as a string")
     try:
-        node = etree.fromstring(fragment.encode(), _PARSER)
+        node = etree.fromstring(fragment.encode(), safe_xml.parser())
     except etree.XMLSyntaxError as err:
         raise ConversionError(field, f"invalid hostdev XML: {err}") from None
     if node.tag != "hostdev":

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
 from vmi_converter.converter.common.vmi import JSON, dig, items, obj
-from vmi_converter.converter.compute.device_common import user_alias
 from vmi_converter.converter.domain.model import Address, BootOrder, HostDevice, HostDeviceSource
 
 PCI_RESOURCE_PREFIX = "PCI_RESOURCE"

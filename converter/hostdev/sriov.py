@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec, status
-from vmi_converter.converter.compute.device_common import user_alias
 from vmi_converter.converter.domain.model import BootOrder, HostDevice, HostDeviceSource
 from vmi_converter.converter.hostdev.pools import (
     HostDeviceError,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from vmi_converter.converter.common.aliases import device_name
 from vmi_converter.converter.domain.model import Disk, DiskSource
 from vmi_converter.converter.domain.xmlmodel import from_element, to_xml
 from vmi_converter.converter.storage.disk_source import resolve
@@ -55,8 +56,7 @@ def target_dev(disk: Disk) -> str:
 
 def volume_name(disk: Disk) -> str:
     """The disk's name: its user alias without the `ua-` prefix."""
-    name = str(disk.alias.name or "") if disk.alias is not None else ""
-    return name.removeprefix("ua-")
+    return device_name(disk.alias.name if disk.alias is not None else None)
 
 
 def _can_hotplug(disk: Disk) -> bool:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from lxml import etree
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.safe_xml import parse_domain, serialize
+from vmi_converter.converter.common.safe_xml import parse_domain
 from vmi_converter.converter.common.vmi import JSON, uid
 from vmi_converter.converter.migration import source as source_stage
 from vmi_converter.converter.migration import target_hooks
 from vmi_converter.converter.migration.cpu_hook import cpu_dedicated_hook
 from vmi_converter.converter.migration.facts import GPUDevice, SourceFacts, TargetFacts, VolumeFacts
+from vmi_converter.converter.migration.xml_edit import serialize
 
 __all__ = [
     "GPUDevice",

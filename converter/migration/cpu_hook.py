@@ -15,7 +15,6 @@ from lxml import etree
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.guest_resources import GuestTopology, cpu_topology
-from vmi_converter.converter.common.safe_xml import ensure_child, insert_ordered
 from vmi_converter.converter.common.vmi import JSON, domain_spec, obj
 from vmi_converter.converter.domain.model import (
     CPU,
@@ -32,6 +31,7 @@ from vmi_converter.converter.domain.model import (
 )
 from vmi_converter.converter.domain.xmlmodel import E, from_element
 from vmi_converter.converter.migration.facts import TargetFacts
+from vmi_converter.converter.migration.xml_edit import ensure_child, insert_ordered
 from vmi_converter.converter.placement import vcpu
 
 # libvirtxml's element order, used to place elements the hook has to create.

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from vmi_converter.converter.common.aliases import device_name
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.safe_xml import insert_ordered, set_attributes_first
 from vmi_converter.converter.common.vmi import JSON, dig, items, metadata, obj, spec, status
 from vmi_converter.converter.migration.facts import SourceFacts, VolumeFacts
+from vmi_converter.converter.migration.xml_edit import insert_ordered, set_attributes_first
 from vmi_converter.converter.storage import paths
 
-USER_ALIAS_PREFIX = "ua-"
 FILESYSTEM = "Filesystem"
 BLOCK = "Block"
 
@@ -101,7 +101,7 @@ def _mode_swap(name: str, vmi_modes: dict[str, tuple[str, str]], volume: VolumeF
 
 def disk_name(alias: str) -> str:
     """The volume name of a disk: its alias without KubeVirt's user prefix."""
-    return alias[len(USER_ALIAS_PREFIX):] if alias.startswith(USER_ALIAS_PREFIX) else alias
+    return device_name(alias)
 
 
 def backend_source(disk: etree._Element) -> tuple[etree._Element, str]:

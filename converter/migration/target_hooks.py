@@ -14,6 +14,7 @@ import re
 
 from lxml import etree
 
+from vmi_converter.converter.common.aliases import user_alias_name
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, dig, items, metadata, obj, spec, status
 from vmi_converter.converter.migration.facts import MDEV, TargetFacts
@@ -23,7 +24,6 @@ _PRIMARY_TAP = "tap0"
 _PRIMARY_POD_IFACE = "eth0"
 _HASHED_IFACE_PREFIX = "pod"
 _MAX_IFACE_NAME = 11  # kernel limit (15) minus the "-nic" suffix of bridge bindings
-_USER_ALIAS_PREFIX = "ua-"
 
 
 def _devices(root: etree._Element, hook: str) -> etree._Element:
@@ -119,10 +119,10 @@ def upgrade_ordinal_naming_scheme(root: etree._Element, vmi: JSON, facts: Target
 def _network_from_alias(alias: etree._Element | None, location: str) -> str:
     if alias is None:
         raise ConversionError(location, "alias cannot be nil")
-    name = alias.get("name", "")
-    if not name.startswith(_USER_ALIAS_PREFIX):
+    name = user_alias_name(alias.get("name", ""))
+    if name is None:
         raise ConversionError(location, "invalid alias format")
-    return name[len(_USER_ALIAS_PREFIX):]
+    return name
 
 
 # ---------------------------------------------------------------- vGPU

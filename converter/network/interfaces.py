@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context
+from vmi_converter.converter.common.devices import devices_of, launch_security_iommu
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
 from vmi_converter.converter.common.virtio import virtio_model
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec
-from vmi_converter.converter.compute.device_common import devices_of, launch_security_iommu, user_alias
 from vmi_converter.converter.domain.model import (
     ACPI,
     MAC,

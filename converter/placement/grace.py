@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from vmi_converter.converter.common.aliases import device_name
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.pci import PCI, PCIE_ROOT, PCIPlacementError, pci_address_to_string
 from vmi_converter.converter.common.vmi import JSON, domain_spec, metadata, obj
@@ -216,8 +217,7 @@ def _alias_name(device: HostDevice) -> str | None:
     """The user alias without KubeVirt's `ua-` prefix (how KubeVirt compares them)."""
     if device.alias is None or device.alias.name is None:
         return None
-    name = str(device.alias.name)
-    return name[3:] if name.startswith("ua-") else name
+    return device_name(device.alias.name)
 
 
 def _verify(device: HostDevice, alias: str, facts: GraceFacts) -> VerifiedDevice:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.build import BuildState, DiskDecision
 from vmi_converter.converter.common.context import Context
 from vmi_converter.converter.common.errors import ConversionError
@@ -19,7 +20,6 @@ from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec
 from vmi_converter.converter.compute import iothreads
 from vmi_converter.converter.domain.model import (
     Address,
-    Alias,
     BootOrder,
     Devices,
     Disk,
@@ -164,7 +164,7 @@ def _device(spec_disk: JSON, name: str, ctx: Context, settings: _Settings, disk_
         driver.queues = settings.block_queues
         driver.iommu = settings.iommu
     disk.driver = driver
-    disk.alias = Alias(name="ua-" + name)
+    disk.alias = user_alias(name)
     if spec_disk.get("bootOrder") is not None:
         disk.boot = BootOrder(order=spec_disk["bootOrder"])
     return disk

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON
-from vmi_converter.converter.compute.device_common import user_alias
 from vmi_converter.converter.domain.model import HostDevice
 from vmi_converter.converter.domain.xmlmodel import to_xml
 from vmi_converter.converter.hostdev import host_devices

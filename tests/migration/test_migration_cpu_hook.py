@@ -6,9 +6,10 @@ import pytest
 from migration_helpers import JSON, canonical, vmi
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.safe_xml import parse_domain, serialize
+from vmi_converter.converter.common.safe_xml import parse_domain
 from vmi_converter.converter.migration import TargetFacts, migratable_xml
 from vmi_converter.converter.migration.cpu_hook import cpu_dedicated_hook
+from vmi_converter.converter.migration.xml_edit import serialize
 
 
 def _topology(*cells: list[int]) -> JSON:

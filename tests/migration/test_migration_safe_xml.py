@@ -8,8 +8,9 @@ import pytest
 from migration_helpers import vmi
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.safe_xml import MAX_DOMAIN_XML_BYTES, parse_domain, serialize
+from vmi_converter.converter.common.safe_xml import MAX_DOMAIN_XML_BYTES, parse_domain
 from vmi_converter.converter.migration import migratable_xml, migratable_xml_from_request
+from vmi_converter.converter.migration.xml_edit import serialize
 
 _XXE = """<?xml version="1.0"?>
 <!DOCTYPE domain [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

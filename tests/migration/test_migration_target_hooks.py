@@ -7,13 +7,14 @@ from lxml import etree
 from migration_helpers import JSON, canonical, domain, element_xml, vmi
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.common.safe_xml import parse_domain, serialize
+from vmi_converter.converter.common.safe_xml import parse_domain
 from vmi_converter.converter.migration import GPUDevice, TargetFacts, migratable_xml
 from vmi_converter.converter.migration.target_hooks import (
     disk_source_path_hook,
     upgrade_ordinal_naming_scheme,
     vgpu_live_migration,
 )
+from vmi_converter.converter.migration.xml_edit import serialize
 
 # ---------------------------------------------------------------- DiskSourcePathHook
 

@@ -1,11 +1,11 @@
-"""Small helpers shared by the device configurators of the compute area."""
+"""Small helpers shared by the device configurators of every area."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from vmi_converter.converter.common.context import Context
-from vmi_converter.converter.domain.model import Alias, Devices, Domain
+from vmi_converter.converter.domain.model import Devices, Domain
 
 # Per-VMI private directory of the launcher (sockets for VNC, serial, USB redirection).
 VIRT_PRIVATE_DIR = "/var/run/kubevirt-private"
@@ -16,11 +16,6 @@ def devices_of(domain: Domain) -> Devices:
     if domain.devices is None:
         domain.devices = Devices()
     return domain.devices
-
-
-def user_alias(name: Any) -> Alias:
-    """A user-defined alias: KubeVirt always prefixes it, even for an empty name."""
-    return Alias(name="ua-" + str(name or ""))
 
 
 def yes_no(value: Any, default: bool) -> str:
