@@ -13,7 +13,11 @@ from vmi_converter.converter.common.errors import ConversionError
 @pytest.mark.parametrize(
     ("context", "field", "message"),
     [
-        ({"hypervisorDeviceAvailable": "false"}, "context.hypervisorDeviceAvailable", "expected a boolean, got str 'false'"),
+        (
+            {"hypervisorDeviceAvailable": "false"},
+            "context.hypervisorDeviceAvailable",
+            "expected a boolean, got str 'false'",
+        ),
         ({"memBalloonStatsPeriod": -5}, "context.memBalloonStatsPeriod", "expected a non-negative integer, got int -5"),
         ({"isBlockPVC": {"data": "yes"}}, 'context.isBlockPVC["data"]', "expected a boolean, got str 'yes'"),
         ({"cpuSet": [0, "1"]}, "context.cpuSet[1]", "expected a non-negative integer, got str '1'"),
