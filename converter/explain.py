@@ -19,13 +19,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from vmi_converter.converter import pipeline
 from vmi_converter.converter.common.aliases import user_alias_name
 from vmi_converter.converter.common.context import FACTS, Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, copy_json
 from vmi_converter.converter.domain.model import Domain
-from vmi_converter.converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children
+from vmi_converter.converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children, to_xml
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,6 @@ class Explained:
     error_fields: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        from vmi_converter.converter.domain.xmlmodel import to_xml
-
         result: dict[str, object] = {
             "domainXml": to_xml(self.domain) if self.domain is not None else "",
             "explanations": [e.as_json() for e in self.explanations],
@@ -384,10 +384,6 @@ def render_commented(explained: Explained) -> str:
     """The domain XML with a short comment before each element whose origin differs from its parent's."""
     if explained.domain is None:
         return ""
-    from lxml import etree
-
-    from vmi_converter.converter.domain.xmlmodel import to_xml
-
     root = etree.fromstring(to_xml(explained.domain).encode())
     by_path = {e.xpath: e.origin for e in explained.explanations}
     for node, path in _lxml_paths(root, f"/{root.tag}"):
