@@ -23,7 +23,7 @@ from lxml import etree
 
 from vmi_converter.converter import pipeline
 from vmi_converter.converter.common.aliases import user_alias_name
-from vmi_converter.converter.common.context import FACTS, Context, context_from_dict
+from vmi_converter.converter.common.context import FACT_FIELDS, Context, context_from_dict
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, copy_json
 from vmi_converter.converter.domain.model import Domain
@@ -191,7 +191,7 @@ def _wrap(value: Any, path: str, recorder: _Recorder) -> Any:
     return value
 
 
-_CONTEXT_NAMES = {attr: f"context.{key}" for key, (attr, _) in FACTS.items()} | {
+_CONTEXT_NAMES = {f.name: f"context.{f.metadata['json']}" for f in FACT_FIELDS} | {
     "arch": "context.architecture",
     "efi_configuration": "context.efiConfiguration",
     "disk_facts": "context.diskFacts",

@@ -8,6 +8,7 @@ conversion never touches the host.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,62 +54,6 @@ class DiskFacts:
 
     direct_io_supported: bool | None = None
     preallocated: bool | None = None
-
-
-@dataclass(slots=True)
-class Context:
-    arch: Arch = ARCHES[AMD64]
-    allow_emulation: bool = False
-    hypervisor_device_available: bool = False
-    cpu_set: list[int] = field(default_factory=list)
-    is_block_pvc: dict[str, bool] = field(default_factory=dict)
-    is_block_dv: dict[str, bool] = field(default_factory=dict)
-    apply_cbt: dict[str, str] = field(default_factory=dict)
-    hotplug_volumes: dict[str, JSON] = field(default_factory=dict)
-    permanent_volumes: dict[str, JSON] = field(default_factory=dict)
-    migrated_volumes: Any = None
-    disks_info: dict[str, JSON] = field(default_factory=dict)
-    smbios: JSON | None = None
-    sriov_devices: list[str] = field(default_factory=list)
-    generic_host_devices: list[str] = field(default_factory=list)
-    gpu_host_devices: list[str] = field(default_factory=list)
-    efi_configuration: EFIConfiguration | None = None
-    mem_balloon_stats_period: int = 0
-    use_virtio_transitional: bool = False
-    volumes_discard_ignore: list[str] = field(default_factory=list)
-    topology: JSON | None = None
-    use_launch_security_sev: bool = False
-    use_launch_security_tdx: bool = False
-    use_launch_security_pv: bool = False
-    free_page_reporting: bool = False
-    bochs_for_efi_guests: bool = False
-    serial_console_log: bool = False
-    domain_attachment_by_interface_name: dict[str, str] = field(default_factory=dict)
-    pci_numa_aware_topology_enabled: bool = False
-    grace_io_virtualization_enabled: bool = False
-    grace_host_device_aliases: list[str] = field(default_factory=list)
-    hypervisor_name: str = ""
-    iommufd_enabled: bool = False
-    allow_cross_arch_emulation: bool = False
-    host_architecture: str = ""
-    # Host facts KubeVirt probes during or right after a conversion.
-    vsock_namespace_mode: str = "global"
-    launcher_log_verbosity: int = 0
-    usb_resources: list[str] = field(default_factory=list)
-    available_emulators: list[str] | None = None
-    # Per volume: {"logical", "physical", "discardGranularity"} of a block device, or {"fsBlockSize"}.
-    block_io: dict[str, JSON] = field(default_factory=dict)
-    pci_numa_nodes: dict[str, int] = field(default_factory=dict)
-    numa_node_cpus: dict[str, list[int]] = field(default_factory=dict)
-    # Host-device facts (device-plugin env values, network-info, DRA attributes); None = not supplied.
-    resource_addresses: dict[str, str] | None = None
-    network_info: Any = None
-    dra_devices: dict[str, Any] | None = None
-    # Grace IO virtualization sysfs facts (converter/grace.py documents the shape).
-    grace: JSON | None = None
-    disk_facts: dict[str, DiskFacts] = field(default_factory=dict)
-    paths: Paths = field(default_factory=Paths)
-    raw: JSON = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- reading the JSON form
@@ -167,72 +112,91 @@ def _map_of(item: Reader) -> Reader:
     return read
 
 
-# JSON name -> (Context attribute, reader). The one table of the context's simple facts; Explain
-# names the facts it sees read by it.
-FACTS: dict[str, tuple[str, Reader]] = {
-    "allowEmulation": ("allow_emulation", _boolean),
-    "hypervisorDeviceAvailable": ("hypervisor_device_available", _boolean),
-    "cpuSet": ("cpu_set", _list_of(_count)),
-    "isBlockPVC": ("is_block_pvc", _map_of(_boolean)),
-    "isBlockDV": ("is_block_dv", _map_of(_boolean)),
-    "applyCBT": ("apply_cbt", _map_of(_text)),
-    "hotplugVolumes": ("hotplug_volumes", _map_of(_object)),
-    "permanentVolumes": ("permanent_volumes", _map_of(_object)),
-    "migratedVolumes": ("migrated_volumes", _anything),
-    "disksInfo": ("disks_info", _map_of(_object)),
-    "smbios": ("smbios", _object),
-    "sriovDevices": ("sriov_devices", _list_of(_text)),
-    "genericHostDevices": ("generic_host_devices", _list_of(_text)),
-    "gpuHostDevices": ("gpu_host_devices", _list_of(_text)),
-    "memBalloonStatsPeriod": ("mem_balloon_stats_period", _count),
-    "useVirtioTransitional": ("use_virtio_transitional", _boolean),
-    "volumesDiscardIgnore": ("volumes_discard_ignore", _list_of(_text)),
-    "topology": ("topology", _object),
-    "useLaunchSecuritySEV": ("use_launch_security_sev", _boolean),
-    "useLaunchSecurityTDX": ("use_launch_security_tdx", _boolean),
-    "useLaunchSecurityPV": ("use_launch_security_pv", _boolean),
-    "freePageReporting": ("free_page_reporting", _boolean),
-    "bochsForEFIGuests": ("bochs_for_efi_guests", _boolean),
-    "serialConsoleLog": ("serial_console_log", _boolean),
-    "domainAttachmentByInterfaceName": ("domain_attachment_by_interface_name", _map_of(_text)),
-    "pciNUMAAwareTopologyEnabled": ("pci_numa_aware_topology_enabled", _boolean),
-    "graceIOVirtualizationEnabled": ("grace_io_virtualization_enabled", _boolean),
-    "graceHostDeviceAliases": ("grace_host_device_aliases", _list_of(_text)),
-    "hypervisorName": ("hypervisor_name", _text),
-    "iommufdEnabled": ("iommufd_enabled", _boolean),
-    "allowCrossArchEmulation": ("allow_cross_arch_emulation", _boolean),
-    "hostArchitecture": ("host_architecture", _text),
-    "vsockNamespaceMode": ("vsock_namespace_mode", _text),
-    "launcherLogVerbosity": ("launcher_log_verbosity", _count),
-    "usbResources": ("usb_resources", _list_of(_text)),
-    "availableEmulators": ("available_emulators", _list_of(_text)),
-    "blockIO": ("block_io", _map_of(_object)),
-    "pciNumaNodes": ("pci_numa_nodes", _map_of(_anything)),
-    "numaNodeCpus": ("numa_node_cpus", _map_of(_anything)),
-    "resourceAddresses": ("resource_addresses", _map_of(_anything)),
-    "networkInfo": ("network_info", _anything),
-    "draDevices": ("dra_devices", _object),
-    "grace": ("grace", _object),
-}
+def fact(json_name: str, read: Reader, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
+    """A Context field read from the context's JSON key `json_name` by `read` (absent or null: default)."""
+    metadata = {"json": json_name, "read": read}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(slots=True)
+class Context:
+    arch: Arch = ARCHES[AMD64]
+    allow_emulation: bool = fact("allowEmulation", _boolean, False)
+    hypervisor_device_available: bool = fact("hypervisorDeviceAvailable", _boolean, False)
+    cpu_set: list[int] = fact("cpuSet", _list_of(_count), factory=list)
+    is_block_pvc: dict[str, bool] = fact("isBlockPVC", _map_of(_boolean), factory=dict)
+    is_block_dv: dict[str, bool] = fact("isBlockDV", _map_of(_boolean), factory=dict)
+    apply_cbt: dict[str, str] = fact("applyCBT", _map_of(_text), factory=dict)
+    hotplug_volumes: dict[str, JSON] = fact("hotplugVolumes", _map_of(_object), factory=dict)
+    permanent_volumes: dict[str, JSON] = fact("permanentVolumes", _map_of(_object), factory=dict)
+    migrated_volumes: Any = fact("migratedVolumes", _anything, None)
+    disks_info: dict[str, JSON] = fact("disksInfo", _map_of(_object), factory=dict)
+    smbios: JSON | None = fact("smbios", _object, None)
+    sriov_devices: list[str] = fact("sriovDevices", _list_of(_text), factory=list)
+    generic_host_devices: list[str] = fact("genericHostDevices", _list_of(_text), factory=list)
+    gpu_host_devices: list[str] = fact("gpuHostDevices", _list_of(_text), factory=list)
+    efi_configuration: EFIConfiguration | None = None
+    mem_balloon_stats_period: int = fact("memBalloonStatsPeriod", _count, 0)
+    use_virtio_transitional: bool = fact("useVirtioTransitional", _boolean, False)
+    volumes_discard_ignore: list[str] = fact("volumesDiscardIgnore", _list_of(_text), factory=list)
+    topology: JSON | None = fact("topology", _object, None)
+    use_launch_security_sev: bool = fact("useLaunchSecuritySEV", _boolean, False)
+    use_launch_security_tdx: bool = fact("useLaunchSecurityTDX", _boolean, False)
+    use_launch_security_pv: bool = fact("useLaunchSecurityPV", _boolean, False)
+    free_page_reporting: bool = fact("freePageReporting", _boolean, False)
+    bochs_for_efi_guests: bool = fact("bochsForEFIGuests", _boolean, False)
+    serial_console_log: bool = fact("serialConsoleLog", _boolean, False)
+    domain_attachment_by_interface_name: dict[str, str] = fact(
+        "domainAttachmentByInterfaceName", _map_of(_text), factory=dict
+    )
+    pci_numa_aware_topology_enabled: bool = fact("pciNUMAAwareTopologyEnabled", _boolean, False)
+    grace_io_virtualization_enabled: bool = fact("graceIOVirtualizationEnabled", _boolean, False)
+    grace_host_device_aliases: list[str] = fact("graceHostDeviceAliases", _list_of(_text), factory=list)
+    hypervisor_name: str = fact("hypervisorName", _text, "")
+    iommufd_enabled: bool = fact("iommufdEnabled", _boolean, False)
+    allow_cross_arch_emulation: bool = fact("allowCrossArchEmulation", _boolean, False)
+    host_architecture: str = fact("hostArchitecture", _text, "")
+    # Host facts KubeVirt probes during or right after a conversion.
+    vsock_namespace_mode: str = fact("vsockNamespaceMode", _text, "global")
+    launcher_log_verbosity: int = fact("launcherLogVerbosity", _count, 0)
+    usb_resources: list[str] = fact("usbResources", _list_of(_text), factory=list)
+    available_emulators: list[str] | None = fact("availableEmulators", _list_of(_text), None)
+    # Per volume: {"logical", "physical", "discardGranularity"} of a block device, or {"fsBlockSize"}.
+    block_io: dict[str, JSON] = fact("blockIO", _map_of(_object), factory=dict)
+    pci_numa_nodes: dict[str, int] = fact("pciNumaNodes", _map_of(_anything), factory=dict)
+    numa_node_cpus: dict[str, list[int]] = fact("numaNodeCpus", _map_of(_anything), factory=dict)
+    # Host-device facts (device-plugin env values, network-info, DRA attributes); None = not supplied.
+    resource_addresses: dict[str, str] | None = fact("resourceAddresses", _map_of(_anything), None)
+    network_info: Any = fact("networkInfo", _anything, None)
+    dra_devices: dict[str, Any] | None = fact("draDevices", _object, None)
+    # Grace IO virtualization sysfs facts (converter/grace.py documents the shape).
+    grace: JSON | None = fact("grace", _object, None)
+    disk_facts: dict[str, DiskFacts] = field(default_factory=dict)
+    paths: Paths = field(default_factory=Paths)
+    raw: JSON = field(default_factory=dict)
+
+
+# The facts a context's JSON form may carry: Context's fields declared with `fact`.
+FACT_FIELDS = tuple(f for f in dataclasses.fields(Context) if "json" in f.metadata)
 
 
 def context_from_dict(data: JSON | None) -> Context:
     """Build a Context from its JSON form; unknown keys are kept in `raw` only."""
     data = data or {}
-    ctx = Context(raw=data)
     arch_name = data.get("architecture") or AMD64
     if arch_name not in ARCHES:
         raise ConversionError(
             "context.architecture",
             f"unsupported architecture {arch_name!r}: expected one of {', '.join(sorted(ARCHES))}",
         )
-    ctx.arch = ARCHES[arch_name]
-    # Walk the keys the request has (a handful) rather than every fact there is.
-    for key, value in data.items():
-        fact = FACTS.get(key)
-        if fact is not None and value is not None:
-            attribute, read = fact
-            setattr(ctx, attribute, read(value, f"context.{key}"))
+    facts = {}
+    for declared in FACT_FIELDS:
+        value = data.get(declared.metadata["json"])
+        if value is not None:
+            facts[declared.name] = declared.metadata["read"](value, f"context.{declared.metadata['json']}")
+    ctx = Context(arch=ARCHES[arch_name], raw=data, **facts)
     efi = data.get("efiConfiguration")
     if isinstance(efi, dict):
         ctx.efi_configuration = EFIConfiguration(
