@@ -12,7 +12,6 @@ the fact: an element is explained by the stage that built it.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from lxml import etree
 
 from vmi_converter.converter import pipeline
 from vmi_converter.converter.common.aliases import user_alias_name
-from vmi_converter.converter.common.context import FACT_FIELDS, Context, context_from_dict
+from vmi_converter.converter.common.context import Context, context_from_dict, observed_context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, copy_json
 from vmi_converter.converter.domain.model import Domain
@@ -191,30 +190,16 @@ def _wrap(value: Any, path: str, recorder: _Recorder) -> Any:
     return value
 
 
-_CONTEXT_NAMES = {f.name: f"context.{f.metadata['json']}" for f in FACT_FIELDS} | {
-    "arch": "context.architecture",
-    "efi_configuration": "context.efiConfiguration",
-    "disk_facts": "context.diskFacts",
-    "paths": "context.paths",
-}
-
-
 def _tracing_context(ctx: Context, recorder: _Recorder) -> Context:
     """A copy of the context whose fact reads are noted (dict facts also per key)."""
 
-    class TracingContext(Context):
-        def __getattribute__(self, name: str) -> Any:
-            value = object.__getattribute__(self, name)
-            fact = _CONTEXT_NAMES.get(name)
-            if fact is None:
-                return value
-            if isinstance(value, dict):
-                return _TracingDict(value, fact, recorder)
-            recorder.facts.add(fact)
-            return value
+    def record(_attr: str, fact: str, value: Any) -> Any:
+        if isinstance(value, dict):
+            return _TracingDict(value, fact, recorder)
+        recorder.facts.add(fact)
+        return value
 
-    values = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
-    return TracingContext(**values)
+    return observed_context(ctx, record)
 
 
 # ---------------------------------------------------------------- stamping elements

@@ -182,6 +182,32 @@ class Context:
 FACT_FIELDS = tuple(f for f in dataclasses.fields(Context) if "json" in f.metadata)
 
 
+# Each Context attribute's name in the request, as errors, explanations and warnings name it.
+FACT_NAMES = {f.name: f"context.{f.metadata['json']}" for f in FACT_FIELDS} | {
+    "arch": "context.architecture",
+    "efi_configuration": "context.efiConfiguration",
+    "disk_facts": "context.diskFacts",
+    "paths": "context.paths",
+}
+
+# answer(attribute, fact name, value) -> the value the conversion sees.
+Answer = Callable[[str, str, Any], Any]
+
+
+def observed_context(ctx: Context, answer: Answer) -> Context:
+    """A copy of `ctx` whose every fact read goes through `answer`: Explain records the
+    reads, the CLI's typical host fills in the facts a request leaves out."""
+
+    class ObservedContext(Context):
+        def __getattribute__(self, name: str) -> Any:
+            value = object.__getattribute__(self, name)
+            fact = FACT_NAMES.get(name)
+            return value if fact is None else answer(name, fact, value)
+
+    values = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
+    return ObservedContext(**values)
+
+
 def context_from_dict(data: JSON | None) -> Context:
     """Build a Context from its JSON form; unknown keys are kept in `raw` only."""
     data = data or {}
