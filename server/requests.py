@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.server.carriers import vmis_in
 from vmi_converter.server.subject import note_vmi
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -45,6 +46,19 @@ def load_document(data: bytes | str, field: str) -> Any:
     return document
 
 
+def load_documents(data: bytes, field: str) -> list[Any]:
+    """The documents of a JSON file, or of a YAML file with one or more `---` documents."""
+    try:
+        return [load_document(data, field)]
+    except ConversionError as err:
+        if "expected a single document" not in err.message:
+            raise
+    try:
+        return [d for d in yaml.load_all(data.decode("utf-8"), Loader=_PlainYAMLLoader) if d is not None]
+    except yaml.YAMLError as err:
+        raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+
+
 # JSON may escape UTF-16 halves ("\ud800"); alone they have no UTF-8 form and no answer could carry them.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -69,12 +83,12 @@ def split_request(document: Any, field: str) -> tuple[dict[str, Any], dict[str, 
     return check_vmi(document, field), {}
 
 
-def check_vmi(vmi: Any, field: str) -> dict[str, Any]:
-    if not isinstance(vmi, dict):
-        raise ConversionError(field or "vmi", "expected a VirtualMachineInstance object")
-    kind = vmi.get("kind")
-    if kind not in (None, "VirtualMachineInstance"):
-        raise ConversionError(f"{field}.kind" if field else "kind", f"expected VirtualMachineInstance, got {kind!r}")
+def check_vmi(document: Any, field: str) -> dict[str, Any]:
+    """The one VMI a request carries: a VMI, or a VirtualMachine, pool or replica set (its VMI)."""
+    found = vmis_in(document, field)
+    if len(found) != 1:
+        raise ConversionError(field or "vmi", f"expected one VirtualMachineInstance, the List carries {len(found)}")
+    vmi = found[0]
     if not isinstance(vmi.get("metadata", {}), dict) or not isinstance(vmi.get("spec", {}), dict):
         raise ConversionError(field or "vmi", "metadata and spec must be objects")
     note_vmi(vmi)

@@ -83,7 +83,10 @@ def _with(document: dict, path: list[str | int], value: object) -> dict:  # type
 REJECTED = [
     # (case, request JSON, field, message start)
     ("no VMI", {"context": {}}, "vmi", "a VirtualMachineInstance is required"),
-    ("wrong kind", {"vmi": {"kind": "Pod"}}, "vmi.kind", "expected VirtualMachineInstance, got 'Pod'"),
+    ("wrong kind", {"vmi": {"kind": "Pod"}}, "vmi.kind", (
+        "expected a VirtualMachineInstance, VirtualMachine, VirtualMachinePool or VirtualMachineInstanceReplicaSet, "
+        "or a List of them, got 'Pod'"
+    )),
     (
         "unknown architecture",
         _with(load_request(GOLDEN), ["context", "architecture"], "riscv64"),

@@ -83,7 +83,11 @@ def test_rejected_convert_logs_the_error_and_counts_as_rejected(client: service_
     with captured_logs() as logs, pytest.raises(grpc.RpcError):
         client.Convert(request, timeout=10)
     line = logs.one(id="bad")
-    assert (line["code"], line["error"]) == ("INVALID_ARGUMENT", "vmi.kind: expected VirtualMachineInstance, got 'Pod'")
+    assert (line["code"], line["error"]) == (
+        "INVALID_ARGUMENT",
+        "vmi.kind: expected a VirtualMachineInstance, VirtualMachine, VirtualMachinePool or "
+        "VirtualMachineInstanceReplicaSet, or a List of them, got 'Pod'",
+    )
     assert sample("vmi_converter_rpcs_total", method=CONVERT, code="INVALID_ARGUMENT") == before_rpcs + 1
     assert sample("vmi_converter_conversions_total", arch="s390x", result="rejected") == before_conv + 1
 
