@@ -131,8 +131,12 @@ def _code_name(code: int) -> str:
 def _level(method: str, code: grpc.StatusCode) -> int:
     if code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS):
         return logging.ERROR
+    quiet = method.startswith(_QUIET_OK_SERVICES)
     if code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
-        return logging.DEBUG if method.startswith(_QUIET_OK_SERVICES) else logging.INFO
+        return logging.DEBUG if quiet else logging.INFO
+    if code == grpc.StatusCode.CANCELLED and quiet:
+        # grpcurl ends its reflection stream and kubelet its health watch by cancelling: routine.
+        return logging.DEBUG
     return logging.WARNING
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import urllib.request
 from collections.abc import Iterator
 
@@ -142,6 +143,35 @@ def test_health_checks_log_at_debug_only(running: Running) -> None:
         service_pb2_grpc.ConverterStub(channel).Convert(convert_request(request_id="after"), timeout=10)
         logs.one(id="after")
     assert logs.fields(method="grpc.health.v1.Health/Check") == []
+
+
+@pytest.mark.parametrize(
+    "method", ["grpc.health.v1.Health/Watch", "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"]
+)
+def test_cancelled_health_or_reflection_stream_logs_at_debug(running: Running, method: str) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    done = threading.Event()
+    with captured_logs() as logs, grpc.insecure_channel(running.addresses[0]) as channel:
+        if method.startswith("grpc.health"):
+            call = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=10)
+        else:
+            ask = reflection_pb2.ServerReflectionRequest(list_services="")
+            call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(_open(ask, done), timeout=10)
+        next(call)
+        call.cancel()
+        done.set()
+        line = logs.one(method=method)
+    assert line["code"] == "CANCELLED"
+    [record] = [r for r in logs.records if getattr(r, "fields", {}).get("method") == method]
+    assert record.levelno == logging.DEBUG
+
+
+def _open(first: object, done: threading.Event) -> Iterator[object]:
+    """A request stream that stays open until `done`: the client, not the stream's end, ends the call."""
+    yield first
+    done.wait(10)
 
 
 def test_json_lines_formatter_and_level(capsys: pytest.CaptureFixture[str]) -> None:
