@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.config import (
     DEFAULT_LISTEN,
     DEFAULT_MAX_CONCURRENT_RPCS,
@@ -20,7 +18,9 @@ from vmi_converter.server.config import (
     default_workers,
     is_unix,
 )
+from vmi_converter.server.convert_cli import add_convert_commands
 from vmi_converter.server.flow_cli import add_flow_commands
+from vmi_converter.server.info import version
 from vmi_converter.server.logs import LEVELS
 
 
@@ -31,20 +31,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmi-converter", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"vmi-converter {version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_serve(commands)
 
-    conv = commands.add_parser("convert", help="convert VMI files (YAML or JSON) to domain XML")
-    conv.add_argument("files", nargs="+", metavar="FILE", help="a VMI or a ConvertRequest; - for stdin")
-    conv.add_argument("--context", metavar="FILE", help="ConverterContext for files that carry none")
-    conv.add_argument("--out-dir", metavar="DIR", help="write DIR/STEM.xml or DIR/STEM.err per file")
-    conv.set_defaults(run=_convert)
+    add_convert_commands(commands)
 
-    ver = commands.add_parser("version", help="print the version, the KubeVirt commit and what is supported")
+    ver = commands.add_parser(
+        "version",
+        help="print the version, the KubeVirt commit and what is supported",
+        epilog="example:\n  vmi-converter version --json | jq .architectures",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ver.add_argument("--json", action="store_true", help="one JSON object instead of lines")
     ver.set_defaults(run=_version)
 
-    check = commands.add_parser("health", help="ask a server's grpc.health.v1 service; exit 0 when SERVING")
+    check = commands.add_parser(
+        "health",
+        help="ask a server's grpc.health.v1 service; exit 0 when SERVING",
+        epilog="example:\n  vmi-converter health --target 127.0.0.1:50052 --service kubevirt.converter.v1.Converter",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument("--target", default=DEFAULT_LISTEN, help=f"HOST:PORT or unix:PATH (default {DEFAULT_LISTEN})")
     check.add_argument("--service", default="", help='service to ask about (default "": the whole server)')
     check.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
@@ -64,6 +71,9 @@ def _add_serve(commands: Any) -> None:
         help="run the gRPC server",
         description="Serve kubevirt.converter.v1.Converter, grpc.health.v1 and reflection. SIGTERM: health turns "
         "NOT_SERVING, new calls are refused after --shutdown-delay, calls in flight get --grace seconds, exit 0.",
+        epilog="examples:\n  vmi-converter serve                                   # 127.0.0.1:50051\n"
+        "  vmi-converter serve --listen unix:/var/run/vmi-converter/converter.sock   # instead of TCP",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     listen = serve.add_argument_group("listening")
     listen.add_argument(
@@ -217,62 +227,6 @@ def _health(args: argparse.Namespace) -> int:
     )
     print(status if error is None else f"{status}: {error}")
     return 0 if status == "SERVING" else 1
-
-
-def _read(name: str) -> bytes:
-    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-
-
-def _convert_one(name: str, data: bytes, default_context: dict[str, Any]) -> str:
-    from vmi_converter.converter.pipeline import convert
-    from vmi_converter.server.requests import json_vmi_warnings, load_document, split_request
-
-    vmi, context = split_request(load_document(data, ""), "")
-    warnings = json_vmi_warnings(vmi)
-    result = convert(vmi, context or default_context)
-    for warning in warnings + result.warnings:
-        print(f"{name}: warning: {warning}", file=sys.stderr)
-    return result.xml
-
-
-def _convert(args: argparse.Namespace) -> int:
-    from vmi_converter.server.requests import check_context, load_document
-
-    default_context: dict[str, Any] = {}
-    if args.context:
-        try:
-            default_context = check_context(load_document(_read(args.context), "context"), "context")
-        except (OSError, ConversionError) as err:
-            print(f"{args.context}: {err}", file=sys.stderr)
-            return 2
-    if not args.out_dir and len(args.files) > 1:
-        print("several files need --out-dir", file=sys.stderr)
-        return 2
-    failed = False
-    for name in args.files:
-        try:
-            xml, error = _convert_one(name, _read(name), default_context), None
-        except (OSError, ConversionError) as err:
-            xml, error = None, str(err)
-        failed = failed or error is not None
-        if args.out_dir:
-            _write_result(Path(args.out_dir), name, xml, error)
-        elif error is not None:
-            print(f"{name}: {error}", file=sys.stderr)
-        else:
-            sys.stdout.write(xml or "")
-    return 1 if failed else 0
-
-
-def _write_result(out_dir: Path, name: str, xml: str | None, error: str | None) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "stdin" if name == "-" else Path(name).stem
-    (out_dir / f"{stem}.xml").unlink(missing_ok=True)
-    (out_dir / f"{stem}.err").unlink(missing_ok=True)
-    if error is not None:
-        (out_dir / f"{stem}.err").write_text(error + "\n")
-    else:
-        (out_dir / f"{stem}.xml").write_text(xml or "")
 
 
 if __name__ == "__main__":

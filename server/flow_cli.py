@@ -20,15 +20,31 @@ from vmi_converter.server.requests import check_context, check_vmi, load_documen
 
 
 def add_flow_commands(commands: Any) -> None:
-    mig = commands.add_parser("migratable-xml", help="rewrite a domain for live migration (MigratableXML)")
+    mig = commands.add_parser(
+        "migratable-xml",
+        help="rewrite a domain for live migration (MigratableXML)",
+        epilog="example:\n  vmi-converter migratable-xml examples/migratable-xml.yaml | jq -r .domainXml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mig.add_argument("file", metavar="FILE", help="a MigratableXMLRequest as YAML/JSON; - for stdin")
     mig.set_defaults(run=lambda args: _flow(args.file, flows.migratable_xml))
 
-    hot = commands.add_parser("hotplug-disk", help="disks to detach, attach and update (HotplugDisk)")
+    hot = commands.add_parser(
+        "hotplug-disk",
+        help="disks to detach, attach and update (HotplugDisk)",
+        epilog="example:\n  vmi-converter hotplug-disk examples/hotplug-disk.yaml | jq '.attach[].volume'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     hot.add_argument("file", metavar="FILE", help="a HotplugDiskRequest as YAML/JSON; - for stdin")
     hot.set_defaults(run=lambda args: _flow(args.file, flows.hotplug_disk))
 
-    why = commands.add_parser("explain", help="convert and say where every element of the domain came from")
+    why = commands.add_parser(
+        "explain",
+        help="convert and say where every element of the domain came from",
+        epilog="examples:\n  vmi-converter explain --context examples/context-amd64-kvm.json vmi.yaml\n"
+        "  vmi-converter explain --json request.json | jq '.explanations[] | select(.facts != [])'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     why.add_argument("file", metavar="FILE", help="a VMI or a ConvertRequest as YAML/JSON; - for stdin")
     why.add_argument("--context", metavar="FILE", help="ConverterContext when FILE carries none")
     why.add_argument("--json", action="store_true", help='{"domainXml", "explanations": [...]} instead of XML')
