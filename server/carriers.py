@@ -53,8 +53,8 @@ def vmi_from_vm(vm: JSON, field: str) -> JSON:
     """SetupVMIFromVM: the template with the VM's name and namespace, a stable firmware UUID,
     the generation annotation, the VM as controller, and a disk for every volume without one."""
     metadata, template = _object(vm, "metadata", field), _template(vm, ("spec", "template"), field)
-    name = metadata.get("name") or ""
-    vmi = _vmi(template, name=name, namespace=metadata.get("namespace"))
+    name = _name(metadata, field)
+    vmi = _vmi(template, name=name, namespace=metadata.get("namespace"), field=_join(field, "spec.template"))
     spec = vmi["spec"]
     firmware = _ensure(_ensure(spec, "domain"), "firmware")
     if not firmware.get("uuid"):
@@ -74,8 +74,8 @@ def _vmi_from_pool(pool: JSON, field: str) -> JSON:
         "apiVersion": pool.get("apiVersion"),
         "kind": "VirtualMachine",
         "metadata": {
-            **copy.deepcopy(vm_template.get("metadata") or {}),
-            "name": f"{metadata.get('name') or ''}-0",
+            **copy.deepcopy(_object(vm_template, "metadata", _join(field, "spec.virtualMachineTemplate"))),
+            "name": f"{_name(metadata, field)}-0",
             "namespace": metadata.get("namespace"),
         },
         "spec": copy.deepcopy(vm_template.get("spec") or {}),
@@ -88,9 +88,12 @@ def _vmi_from_replica_set(replica_set: JSON, field: str) -> JSON:
     generated name, the conversion uses the base name itself."""
     metadata = _object(replica_set, "metadata", field)
     template = _template(replica_set, ("spec", "template"), field)
-    template_meta = template.get("metadata") or {}
-    base = template_meta.get("name") or template_meta.get("generateName") or metadata.get("name") or ""
-    vmi = _vmi(template, name=base, namespace=metadata.get("namespace"))
+    template_field = _join(field, "spec.template")
+    template_meta = _object(template, "metadata", template_field)
+    base = template_meta.get("name") or template_meta.get("generateName") or _name(metadata, field)
+    if not isinstance(base, str):
+        raise ConversionError(_join(template_field, "metadata.generateName"), "expected a string")
+    vmi = _vmi(template, name=base, namespace=metadata.get("namespace"), field=template_field)
     vmi["metadata"]["generateName"] = base
     vmi["metadata"]["ownerReferences"] = [_controller_ref(replica_set, "VirtualMachineInstanceReplicaSet")]
     return vmi
@@ -103,8 +106,13 @@ _UNWRAP = {
 }
 
 
-def _vmi(template: JSON, name: str, namespace: Any) -> JSON:
-    metadata = copy.deepcopy(template.get("metadata") or {})
+def _vmi(template: JSON, name: str, namespace: Any, field: str) -> JSON:
+    """The template's metadata and spec as a VMI's; `field` is the template's path, for errors."""
+    metadata = copy.deepcopy(_object(template, "metadata", field))
+    spec = copy.deepcopy(_object(template, "spec", field))
+    domain = _object(spec, "domain", _join(field, "spec"))
+    for key in ("devices", "firmware"):  # the parts filled in below
+        _object(domain, key, _join(field, "spec.domain"))
     metadata.pop("generateName", None)
     metadata["name"] = name
     if namespace is not None:
@@ -115,17 +123,33 @@ def _vmi(template: JSON, name: str, namespace: Any) -> JSON:
         "apiVersion": "kubevirt.io/v1",
         "kind": VMI_KIND,
         "metadata": metadata,
-        "spec": copy.deepcopy(template.get("spec") or {}),
+        "spec": spec,
     }
 
 
 def _default_volume_disks(spec: JSON) -> None:
     """SetDefaultVolumeDisk: a volume with neither a disk nor a filesystem gets a disk of its name."""
     devices = _ensure(_ensure(spec, "domain"), "devices")
-    used = {d.get("name") for key in ("disks", "filesystems") for d in devices.get(key) or [] if isinstance(d, dict)}
-    for volume in spec.get("volumes") or []:
+    disks, volumes = devices.setdefault("disks", []), spec.get("volumes") or []
+    if not isinstance(disks, list) or not isinstance(volumes, list):
+        return  # the VMI's own checks name the field
+    used = {d.get("name") for key in ("disks", "filesystems") for d in _items(devices.get(key)) if isinstance(d, dict)}
+    for volume in volumes:
         if isinstance(volume, dict) and volume.get("name") not in used:
-            devices.setdefault("disks", []).append({"name": volume.get("name")})
+            disks.append({"name": volume.get("name")})
+    if not disks:
+        del devices["disks"]
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _name(metadata: JSON, field: str) -> str:
+    name = metadata.get("name") or ""
+    if not isinstance(name, str):
+        raise ConversionError(_join(field, "metadata.name"), "expected a string")
+    return name
 
 
 def _controller_ref(owner: JSON, kind: str) -> JSON:
@@ -141,7 +165,9 @@ def _controller_ref(owner: JSON, kind: str) -> JSON:
 
 
 def _object(document: JSON, key: str, field: str) -> JSON:
-    value = document.get(key, {})
+    value = document.get(key)
+    if value is None:
+        return {}
     if not isinstance(value, dict):
         raise ConversionError(_join(field, key), "expected an object")
     return value

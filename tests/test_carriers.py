@@ -166,3 +166,46 @@ def _context(data: dict) -> service_pb2.ConvertRequest:  # type: ignore[type-arg
     message = service_pb2.ConvertRequest()
     json_format.ParseDict({"context": data}, message)
     return message.context  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"kind": "VirtualMachine", "spec": {"template": []}},
+            "vmi.spec.template: a VirtualMachine needs spec.template",
+        ),
+        (
+            {"kind": "VirtualMachine", "spec": {"template": {"spec": {"domain": {"firmware": "x"}}}}},
+            "vmi.spec.template.spec.domain.firmware: expected an object",
+        ),
+        (
+            {"kind": "VirtualMachine", "spec": {"template": {"spec": {"domain": {"devices": []}}}}},
+            "vmi.spec.template.spec.domain.devices: expected an object",
+        ),
+        (
+            {"kind": "VirtualMachine", "metadata": {"name": 7}, "spec": {"template": {}}},
+            "vmi.metadata.name: expected a string",
+        ),
+        (
+            {"kind": "VirtualMachinePool", "metadata": {}, "spec": {}},
+            "vmi.spec.virtualMachineTemplate: a VirtualMachinePool needs spec.virtualMachineTemplate",
+        ),
+        ({"kind": "List", "items": {}}, "vmi.items: expected a list of KubeVirt objects"),
+        ([], f"vmi: {KINDS}"),
+    ],
+)
+def test_malformed_carriers_name_the_field(document: object, message: str) -> None:
+    with pytest.raises(ConversionError) as err:
+        vmis_in(document, "vmi")
+    assert str(err.value) == message
+
+
+def test_volumes_of_odd_shape_are_left_to_the_vmi_checks() -> None:
+    vm = {
+        "kind": "VirtualMachine",
+        "spec": {"template": {"spec": {"domain": {"devices": {"disks": {}}}, "volumes": 3}}},
+    }
+    [vmi] = vmis_in(vm, "")
+    assert vmi["spec"]["domain"]["devices"]["disks"] == {}
+    assert vmi["spec"]["volumes"] == 3
