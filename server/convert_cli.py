@@ -58,7 +58,7 @@ def add_convert_commands(commands: Any) -> None:
     ctx = commands.add_parser(
         "context",
         help="print the context a VMI's conversion reads, with typical values and what each fact means",
-        description="Print {\"context\": ..., \"descriptions\": {CONTEXT PATH: meaning}}: every fact the conversion "
+        description='Print {"context": ..., "descriptions": {CONTEXT PATH: meaning}}: every fact the conversion '
         "of FILE reads, filled with a typical KVM node's values. Edit it to match your node; `convert --context` "
         "takes it as it is. See docs/context.md for where a launcher gets each fact.",
         epilog=CONTEXT_EXAMPLES,

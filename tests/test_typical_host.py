@@ -54,8 +54,15 @@ def test_example_needing_the_node_names_the_context_path(name: str, capsys: pyte
 
 def test_given_facts_are_not_assumed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     context = tmp_path / "ctx.json"
-    context.write_text(json.dumps({"hypervisorDeviceAvailable": False, "allowEmulation": True,
-                                   "disksInfo": {"containerdisk": {"format": "raw"}}}))
+    context.write_text(
+        json.dumps(
+            {
+                "hypervisorDeviceAvailable": False,
+                "allowEmulation": True,
+                "disksInfo": {"containerdisk": {"format": "raw"}},
+            }
+        )
+    )
     path = EXAMPLES_DIR / "vmi-ephemeral.yaml"
     assert main(["convert", "--typical-host", "--context", str(context), str(path)]) == 0
     captured = capsys.readouterr()
@@ -79,7 +86,7 @@ def test_without_typical_host_nothing_is_assumed(capsys: pytest.CaptureFixture[s
     path = EXAMPLES_DIR / "vmi-ephemeral.yaml"
     assert main(["convert", str(path)]) == 1
     assert capsys.readouterr().err == (
-        f"{path}: context.disksInfo[\"containerdisk\"]: no disk info provided for volume containerdisk\n"
+        f'{path}: context.disksInfo["containerdisk"]: no disk info provided for volume containerdisk\n'
     )
 
 
@@ -126,3 +133,29 @@ def test_every_fact_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "context.md").read_text()
     missing = [key for key in FACTS if f"`{key}`" not in doc]
     assert missing == []
+
+
+def test_architecture_follows_the_vmi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    vmi = yaml.safe_load((EXAMPLES_DIR / "vmi-arm.yaml").read_text())
+    vmi["spec"]["architecture"] = "arm64"
+    path = tmp_path / "arm.yaml"
+    path.write_text(yaml.safe_dump(vmi))
+    assert main(["convert", "--typical-host", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert '<type arch="aarch64" machine="virt">hvm</type>' in captured.out
+    assert f'{path}: warning: context.architecture: assumed "arm64" (typical host)\n' in captured.err
+
+
+def test_typical_values_are_answered_while_the_pipeline_reads_them() -> None:
+    """Only what the conversion read is assumed: a VMI without volumes reads no per-volume fact."""
+    from server.typical import convert_on_typical_host
+
+    vmi = {"metadata": {"name": "tiny"}, "spec": {"domain": {"devices": {}, "memory": {"guest": "64Mi"}}}}
+    conversion, assumptions = convert_on_typical_host(vmi, {})
+    assert conversion.xml.startswith('<domain type="kvm"')
+    # KubeVirt's defaults give it the pod interface "default"; it has no volume, so no volume fact.
+    per_name = [path for path in assumptions.values if "[" in path]
+    assert per_name == ['context.domainAttachmentByInterfaceName["default"]']
+    assert assumptions.values["context.hypervisorDeviceAvailable"] is True
