@@ -34,6 +34,8 @@ class Fact:
     per_name: bool = False
     # A per-name fact that no node has in common: reading it without a value fails.
     refused: str = ""
+    # The launcher computes it from the VMI alone: filled in, but not an assumption about the node.
+    from_vmi: bool = False
 
 
 def _spec(vmi: JSON, *keys: str) -> Any:
@@ -70,6 +72,22 @@ def _free_page_reporting(vmi: JSON, _given: JSON, _name: Any) -> bool:
 
 def _virtio_transitional(vmi: JSON, _given: JSON, _name: Any) -> bool:
     return _spec(vmi, "domain", "devices", "useVirtioTransitional") is True
+
+
+def _launch_security(*kinds: str) -> Typical:
+    """IsSEVVMI (sev or snp), IsTDXVMI (tdx): the VMI asks for one of `kinds`."""
+
+    def asks(vmi: JSON, _given: JSON, _name: Any) -> bool:
+        security = _spec(vmi, "domain", "launchSecurity")
+        return isinstance(security, dict) and any(security.get(kind) is not None for kind in kinds)
+
+    return asks
+
+
+def _secure_execution(vmi: JSON, given: JSON, _name: Any) -> bool:
+    # IsSecureExecutionVMI: any launchSecurity on an s390x guest.
+    arch = _spec(vmi, "architecture") or given.get("architecture")
+    return isinstance(_spec(vmi, "domain", "launchSecurity"), dict) and arch == "s390x"
 
 
 def _block_size(_vmi: JSON, given: JSON, name: Any) -> JSON:
@@ -143,10 +161,18 @@ FACTS: dict[str, Fact] = {
     ),
     "efiConfiguration": Fact("OVMF firmware files found in the launcher image"),
     "memBalloonStatsPeriod": Fact("KubeVirt CR memBalloonStatsPeriod (seconds)", _value(10)),
-    "useVirtioTransitional": Fact("spec.domain.devices.useVirtioTransitional", _virtio_transitional),
-    "useLaunchSecuritySEV": Fact("the VMI asks for AMD SEV (spec.domain.launchSecurity.sev)"),
-    "useLaunchSecurityTDX": Fact("the VMI asks for Intel TDX"),
-    "useLaunchSecurityPV": Fact("the VMI asks for IBM Secure Execution"),
+    "useVirtioTransitional": Fact("spec.domain.devices.useVirtioTransitional", _virtio_transitional, from_vmi=True),
+    "useLaunchSecuritySEV": Fact(
+        "the VMI asks for AMD SEV or SEV-SNP (spec.domain.launchSecurity.sev/snp)",
+        _launch_security("sev", "snp"),
+        from_vmi=True,
+    ),
+    "useLaunchSecurityTDX": Fact(
+        "the VMI asks for Intel TDX (spec.domain.launchSecurity.tdx)", _launch_security("tdx"), from_vmi=True
+    ),
+    "useLaunchSecurityPV": Fact(
+        "the VMI asks for IBM Secure Execution (launchSecurity on s390x)", _secure_execution, from_vmi=True
+    ),
     "freePageReporting": Fact(
         "free page reporting: on unless disabled in the KubeVirt CR or by the VMI", _free_page_reporting
     ),
@@ -234,7 +260,7 @@ def _answerer(vmi: JSON, given: JSON, assumptions: Assumptions) -> Callable[[str
         if key in given:
             return value
         typical = _converter_default(key) if fact.typical is None else fact.typical(vmi, given, None)
-        assumptions.note(path, typical, warn=fact.typical is not None)
+        assumptions.note(path, typical, warn=fact.typical is not None and not fact.from_vmi)
         return _internal(key, typical)
 
     return answer

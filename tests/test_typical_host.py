@@ -77,7 +77,6 @@ def test_given_facts_are_not_assumed(tmp_path: Path, capsys: pytest.CaptureFixtu
         "context.bochsForEFIGuests",
         "context.serialConsoleLog",
         "context.smbios",
-        "context.useVirtioTransitional",
         'context.diskFacts["containerdisk"]',
     ]
 
@@ -159,3 +158,23 @@ def test_typical_values_are_answered_while_the_pipeline_reads_them() -> None:
     per_name = [path for path in assumptions.values if "[" in path]
     assert per_name == ['context.domainAttachmentByInterfaceName["default"]']
     assert assumptions.values["context.hypervisorDeviceAvailable"] is True
+
+
+@pytest.mark.parametrize(
+    ("security", "arch", "facts"),
+    [
+        ({"sev": {}}, "amd64", (True, False, False)),
+        ({"snp": {}}, "amd64", (True, False, False)),
+        ({"tdx": {}}, "amd64", (False, True, False)),
+        ({}, "s390x", (False, False, True)),
+        (None, "amd64", (False, False, False)),
+    ],
+)
+def test_launch_security_facts_come_from_the_vmi(security: object, arch: str, facts: tuple[bool, ...]) -> None:
+    """As the launcher computes them (IsSEVVMI, IsTDXVMI, IsSecureExecutionVMI): filled, not warned."""
+    from server.typical import FACTS as TABLE
+
+    vmi = {"spec": {"architecture": arch, "domain": {} if security is None else {"launchSecurity": security}}}
+    keys = ("useLaunchSecuritySEV", "useLaunchSecurityTDX", "useLaunchSecurityPV")
+    assert tuple(TABLE[k].typical(vmi, {}, None) for k in keys) == facts  # type: ignore[misc]
+    assert all(TABLE[k].from_vmi for k in keys)
