@@ -13,14 +13,21 @@ devices) are not assumed: reading one fails naming the context path to set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmi_converter.converter.common.context import FACT_NAMES, Context, context_from_dict, observed_context
+from vmi_converter.converter.common.context import (
+    DEFAULT_PATHS,
+    FACT_NAMES,
+    Context,
+    context_from_dict,
+    observed_context,
+)
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.pipeline import Conversion, build, prepare
 from vmi_converter.converter.common.vmi import JSON
+from vmi_converter.converter.pipeline import Conversion, build, prepare
 
 # A typical value from the VMI, the facts the request gave, and the volume or interface name (None for
 # a fact that is not per name).
@@ -325,8 +332,6 @@ def _converter_default(key: str) -> Any:
     if key == "architecture":
         return value.name
     if key == "paths":
-        from vmi_converter.converter.common.context import DEFAULT_PATHS
-
         return dict(DEFAULT_PATHS)
     return value
 
@@ -337,6 +342,4 @@ def _split(path: str) -> tuple[str, str | None]:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value)

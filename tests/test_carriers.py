@@ -10,8 +10,8 @@ import yaml
 from conftest import EXAMPLES_DIR, load_request
 from server_harness import running_server, stub
 
-from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.api import service_pb2
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.carriers import vmis_in
 from vmi_converter.server.cli import main
 

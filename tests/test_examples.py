@@ -10,9 +10,9 @@ import yaml
 from conftest import EXAMPLES_DIR
 from google.protobuf import json_format
 
+from vmi_converter.api import service_pb2
 from vmi_converter.converter.hotplug import hotplug_disk_from_request
 from vmi_converter.converter.migration import migratable_xml_from_request
-from vmi_converter.api import service_pb2
 from vmi_converter.server.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
