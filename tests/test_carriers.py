@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import EXAMPLES_DIR, load_request
+from google.protobuf import json_format
 from server_harness import running_server, stub
 
 from vmi_converter.api import service_pb2
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.carriers import vmis_in
 from vmi_converter.server.cli import main
+from vmi_converter.server.requests import check_vmi
 
 KINDS = (
     "expected a VirtualMachineInstance, VirtualMachine, VirtualMachinePool or VirtualMachineInstanceReplicaSet, "
@@ -161,8 +163,6 @@ def test_server_vmi_json_takes_a_vm_and_refuses_a_preset() -> None:
 
 
 def _context(data: dict) -> service_pb2.ConvertRequest:  # type: ignore[type-arg]
-    from google.protobuf import json_format
-
     message = service_pb2.ConvertRequest()
     json_format.ParseDict({"context": data}, message)
     return message.context  # type: ignore[return-value]
@@ -209,3 +209,12 @@ def test_volumes_of_odd_shape_are_left_to_the_vmi_checks() -> None:
     [vmi] = vmis_in(vm, "")
     assert vmi["spec"]["domain"]["devices"]["disks"] == {}
     assert vmi["spec"]["volumes"] == 3
+
+
+def test_a_request_carries_one_vmi() -> None:
+    """vmiJson takes a List of one; more is refused (the CLI converts each, the RPC answers one)."""
+    one = {"kind": "List", "items": [_example("vm-cirros")]}
+    assert check_vmi(one, "vmi")["metadata"]["name"] == "vm-cirros"
+    with pytest.raises(ConversionError) as err:
+        check_vmi({"kind": "List", "items": [_example("vm-cirros"), _example("vmi-fedora")]}, "vmi")
+    assert str(err.value) == "vmi: expected one VirtualMachineInstance, the List carries 2"

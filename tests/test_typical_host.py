@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import EXAMPLES_DIR
+from google.protobuf import json_format
 
+from vmi_converter.api import service_pb2
 from vmi_converter.converter.common.context import FACT_NAMES
 from vmi_converter.server.cli import main
-from vmi_converter.server.typical import FACTS
+from vmi_converter.server.typical import FACTS, convert_on_typical_host
 
 # The examples a typical node cannot convert, and the context path each error names.
 NEEDS_THE_NODE = {
@@ -108,10 +111,6 @@ def test_context_then_convert(name: str, tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_context_is_a_valid_converter_context_message(capsys: pytest.CaptureFixture[str]) -> None:
-    from google.protobuf import json_format
-
-    from vmi_converter.api import service_pb2
-
     assert main(["context", str(EXAMPLES_DIR / "vmi-fedora.yaml")]) == 0
     context = json.loads(capsys.readouterr().out)["context"]
     message = json_format.ParseDict({"context": context}, service_pb2.ConvertRequest())
@@ -135,8 +134,6 @@ def test_every_fact_is_documented() -> None:
 
 
 def test_architecture_follows_the_vmi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import yaml
-
     vmi = yaml.safe_load((EXAMPLES_DIR / "vmi-arm.yaml").read_text())
     vmi["spec"]["architecture"] = "arm64"
     path = tmp_path / "arm.yaml"
@@ -149,8 +146,6 @@ def test_architecture_follows_the_vmi(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_typical_values_are_answered_while_the_pipeline_reads_them() -> None:
     """Only what the conversion read is assumed: a VMI without volumes reads no per-volume fact."""
-    from server.typical import convert_on_typical_host
-
     vmi = {"metadata": {"name": "tiny"}, "spec": {"domain": {"devices": {}, "memory": {"guest": "64Mi"}}}}
     conversion, assumptions = convert_on_typical_host(vmi, {})
     assert conversion.xml.startswith('<domain type="kvm"')
@@ -172,9 +167,7 @@ def test_typical_values_are_answered_while_the_pipeline_reads_them() -> None:
 )
 def test_launch_security_facts_come_from_the_vmi(security: object, arch: str, facts: tuple[bool, ...]) -> None:
     """As the launcher computes them (IsSEVVMI, IsTDXVMI, IsSecureExecutionVMI): filled, not warned."""
-    from server.typical import FACTS as TABLE
-
     vmi = {"spec": {"architecture": arch, "domain": {} if security is None else {"launchSecurity": security}}}
     keys = ("useLaunchSecuritySEV", "useLaunchSecurityTDX", "useLaunchSecurityPV")
-    assert tuple(TABLE[k].typical(vmi, {}, None) for k in keys) == facts  # type: ignore[misc]
-    assert all(TABLE[k].from_vmi for k in keys)
+    assert tuple(FACTS[k].typical(vmi, {}, None) for k in keys) == facts  # type: ignore[misc]
+    assert all(FACTS[k].from_vmi for k in keys)
