@@ -41,10 +41,15 @@ export interface ClientOptions {
   credentials?: ChannelCredentials;
   /** Deadline of a Convert call (a stream gets ten times this), default 60000. */
   timeoutMs?: number;
+  /** grpc-js channel options; a 'grpc.service_config' here replaces SERVICE_CONFIG. */
+  channelOptions?: Record<string, unknown>;
 }
 
+/** The default gRPC service config: round_robin over all resolved addresses, UNAVAILABLE retried on the idempotent calls. */
+export const SERVICE_CONFIG: Record<string, unknown>;
+
 export class Client {
-  /** @param target "host:port", "unix:///path" or "unix:/path" */
+  /** @param target "host:port", "unix:///path", "unix:/path" or several addresses ("ipv4:A:P,B:P", "dns:///headless-svc:P") */
   constructor(target: string, options?: ClientOptions);
   /** The generated grpc-js stub, for the other RPCs (MigratableXML, HotplugDisk). */
   stub: GrpcClient & Record<string, (...args: any[]) => any>;

@@ -54,6 +54,29 @@ const CODE_NAMES = Object.fromEntries(
   Object.entries(grpc.status).filter(([name]) => Number.isNaN(Number(name))).map(([name, n]) => [n, name]),
 );
 
+// The calls that may be sent again: each answer depends on its request alone (ConvertStream: only
+// its opening; once the server answered, the stream is committed to that server).
+const IDEMPOTENT_METHODS = ['Convert', 'ConvertStream', 'Explain', 'Info', 'MigratableXML', 'HotplugDisk'];
+// The gRPC service config every Client uses unless its channelOptions bring 'grpc.service_config'.
+// round_robin: a connection to every address the target resolves to (a headless Service's pods, or
+// 'ipv4:10.0.0.1:50051,10.0.0.2:50051'), calls spread over them (pick_first, the default, would send
+// all to one). The retry policy sends a call that found its server gone (UNAVAILABLE) again.
+const SERVICE_CONFIG = {
+  loadBalancingConfig: [{ round_robin: {} }],
+  methodConfig: [
+    {
+      name: IDEMPOTENT_METHODS.map((method) => ({ service: `${PACKAGE}.Converter`, method })),
+      retryPolicy: {
+        maxAttempts: 5,
+        initialBackoff: '0.1s',
+        maxBackoff: '1s',
+        backoffMultiplier: 2,
+        retryableStatusCodes: ['UNAVAILABLE'],
+      },
+    },
+  ],
+};
+
 function defaultProtoDir() {
   return process.env.VMI_CONVERTER_PROTOS || path.resolve(__dirname, '..', '..', '..', 'protos');
 }
@@ -182,14 +205,18 @@ function violationsOf(status) {
 
 class Client {
   /**
-   * @param {string} target  "host:port", "unix:///path" or "unix:/path"
-   * @param {{protoDir?: string, credentials?: grpc.ChannelCredentials, timeoutMs?: number}} [options]
+   * @param {string} target  "host:port", "unix:///path" or "unix:/path", or several addresses
+   *   ("ipv4:10.0.0.1:50051,10.0.0.2:50051", "dns:///conv.ns.svc:50051" for a headless Service),
+   *   balanced round-robin with UNAVAILABLE retried (SERVICE_CONFIG)
+   * @param {{protoDir?: string, credentials?: grpc.ChannelCredentials, timeoutMs?: number,
+   *   channelOptions?: object}} [options]
    */
   constructor(target, options = {}) {
     const protos = load(options.protoDir || defaultProtoDir());
     this._protos = protos;
     this._timeoutMs = options.timeoutMs ?? 60_000;
-    this.stub = new protos.Converter(target, options.credentials || grpc.credentials.createInsecure());
+    const channelOptions = { 'grpc.service_config': JSON.stringify(SERVICE_CONFIG), ...options.channelOptions };
+    this.stub = new protos.Converter(target, options.credentials || grpc.credentials.createInsecure(), channelOptions);
   }
 
   close() {
@@ -310,4 +337,4 @@ class Client {
   }
 }
 
-module.exports = { Client, ConversionFailed, fromJson, load, defaultProtoDir };
+module.exports = { Client, ConversionFailed, SERVICE_CONFIG, fromJson, load, defaultProtoDir };

@@ -36,6 +36,31 @@ _Request = TypeVar("_Request", service_pb2.ConvertRequest, service_pb2.ConvertSt
 _BAD_REQUEST = error_details_pb2.BadRequest.DESCRIPTOR.full_name
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
+_SERVICE = "kubevirt.converter.v1.Converter"
+#: The calls that may be sent again: each answer depends on its request alone (for ConvertStream,
+#: only its opening is retried: once the server answered, the stream is committed to that server).
+IDEMPOTENT_METHODS = ("Convert", "ConvertStream", "Explain", "Info", "MigratableXML", "HotplugDisk")
+#: The gRPC service config every Client uses unless `options` carries its own "grpc.service_config".
+#: round_robin: one connection to every address the target resolves to (a headless Service's pods,
+#: or "ipv4:10.0.0.1:50051,10.0.0.2:50051"), calls spread over them; pick_first, gRPC's default,
+#: would send everything to one. The retry policy sends a call that found a server gone (UNAVAILABLE:
+#: connection refused or reset, a server shutting down) again, to another address.
+SERVICE_CONFIG: dict[str, Any] = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [
+        {
+            "name": [{"service": _SERVICE, "method": method} for method in IDEMPOTENT_METHODS],
+            "retryPolicy": {
+                "maxAttempts": 5,
+                "initialBackoff": "0.1s",
+                "maxBackoff": "1s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ],
+}
+
 
 @dataclass(frozen=True)
 class ConvertResult:
@@ -149,8 +174,18 @@ def _stream_request(item: ItemLike) -> service_pb2.ConvertStreamRequest:
     return _request(service_pb2.ConvertStreamRequest, item, None, "")
 
 
+def _channel_options(options: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The caller's options, plus SERVICE_CONFIG (balancing and retries) unless they bring their own."""
+    chosen = list(options)
+    if not any(name == "grpc.service_config" for name, _ in chosen):
+        chosen.append(("grpc.service_config", json.dumps(SERVICE_CONFIG)))
+    return chosen
+
+
 class Client:
-    """A channel to the converter. `target` is "host:port", "unix:/path" or "unix:///path".
+    """A channel to the converter. `target` is "host:port", "unix:/path", "unix:///path", or several
+    addresses ("ipv4:10.0.0.1:50051,10.0.0.2:50051", "dns:///conv.ns.svc:50051" for a headless Service),
+    over which calls are balanced round-robin and retried on UNAVAILABLE (SERVICE_CONFIG).
 
     >>> with Client("unix:/run/conv.sock") as client:
     ...     result = client.convert(vmi_dict, context={"architecture": "amd64"})
@@ -165,6 +200,7 @@ class Client:
         timeout: float | None = 60.0,
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
+        options = _channel_options(options)
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=options)
         else:

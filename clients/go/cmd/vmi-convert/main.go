@@ -8,7 +8,9 @@
 //	    ConvertStream call and prints, for each, "==> ID <==" followed by its XML or its error.
 //	    The id of a file is its "id" field or its name without the extension.
 //
-// ADDR is host:port (default 127.0.0.1:50051) or unix:///path/to/socket (also unix:/path).
+// ADDR is host:port (default 127.0.0.1:50051) or unix:///path/to/socket (also unix:/path), or
+// several addresses (ipv4:10.0.0.1:50051,10.0.0.2:50051; dns:///headless-service:50051), which
+// calls are spread over (clients/go/client).
 // Warnings go to stderr. Exit status: 0 when everything converted, 1 when a VMI was
 // rejected, 2 on usage or connection errors.
 package main
@@ -33,6 +35,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	converterclient "github.com/vmi-converter/vmi-converter/clients/go/client"
 	converterv1 "github.com/vmi-converter/vmi-converter/clients/go/kubevirt/converter/v1"
 )
 
@@ -86,7 +89,8 @@ func run(opts options, file string) int {
 	}
 
 	// grpc-go dials unix:///path and unix:/path itself (older releases through their default dialer).
-	conn, err := grpc.Dial(opts.addr, grpc.WithInsecure())
+	// converterclient.Dial: round-robin over every address of ADDR, UNAVAILABLE retried.
+	conn, err := converterclient.Dial(opts.addr, grpc.WithInsecure())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vmi-convert: dial %s: %v\n", opts.addr, err)
 		return 2
