@@ -1,24 +1,37 @@
 # syntax=docker/dockerfile:1
-# vmi-converter image: the gRPC server in a virtualenv on python:3.11-slim, running as an unprivileged user.
-#   docker build -t vmi-converter .
-#   docker run -p 50051:50051 -p 9090:9090 vmi-converter
+# vmi-converter image: the gRPC server in a virtualenv, running as an unprivileged user.
+#   scripts/build-image            (prepares wheelhouse/, then docker, podman or buildah build this file)
+#   docker run -p 50051:50051 -p 50052:50052 -p 9090:9090 vmi-converter:0.1.0
 # Ports: 50051 gRPC (kubevirt.converter.v1.Converter, health, reflection), 50052 plaintext gRPC health only
 # (for probes and the HEALTHCHECK below), 9090 Prometheus /metrics.
+#
+# Nothing is downloaded inside the build: Python packages come from wheelhouse/, which scripts/build-image
+# fills on the host (pip wheel/pip download). The bases: python:3.11-slim where an engine can pull, or
+# Debian bookworm images made by mmdebstrap (scripts/build-image --debian-base), where the build base
+# already carries gcc and the Python headers.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG BUILD_IMAGE=python:3.11-slim-bookworm
 
-FROM ${PYTHON_IMAGE} AS build
+FROM ${BUILD_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/venv
+# A C compiler and the Python headers, for the compiled core (pip install . compiles it when gcc is there).
+# python:3.11-slim has the headers but no gcc; the mmdebstrap'd build base has both, so no apt here.
+RUN if ! command -v gcc >/dev/null \
+       || ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))'; then \
+      apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*; \
+    fi
+RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
+COPY wheelhouse /wheelhouse
 COPY pyproject.toml setup.py README.md ./
 COPY converter converter
 COPY server server
 COPY protos/python protos/python
-# Runtime dependencies only (no [test] extra); wheels for every dependency exist, so no compiler is needed.
-RUN pip install . \
+# Runtime dependencies only (no [test] extra), all from the wheelhouse.
+RUN pip install --no-index --find-links /wheelhouse . \
  && pip uninstall --yes pip setuptools \
- && python -m compileall -q /opt/venv
+ && python3 -m compileall -q /opt/venv
 
 FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 converter \
