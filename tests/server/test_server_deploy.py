@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -88,14 +89,74 @@ def test_sidecar_runs_as_the_launchers_user_and_probes_the_socket(pod: dict[str,
 
 
 @pytest.fixture(scope="module")
-def service_docs() -> dict[str, dict[str, Any]]:
-    return {doc["kind"]: doc for doc in _documents(DEPLOY / "service" / "vmi-converter.yaml")}
+def all_service_docs() -> list[dict[str, Any]]:
+    return _documents(DEPLOY / "service" / "vmi-converter.yaml")
 
 
-def test_service_manifest_kinds(service_docs: dict[str, dict[str, Any]]) -> None:
-    assert sorted(service_docs) == ["Deployment", "PodDisruptionBudget", "Service"]
-    assert service_docs["Deployment"]["apiVersion"] == "apps/v1"
-    assert service_docs["PodDisruptionBudget"]["apiVersion"] == "policy/v1"
+@pytest.fixture(scope="module")
+def service_docs(all_service_docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One document per kind; of the two Services, the ClusterIP one."""
+    return {doc["kind"]: doc for doc in all_service_docs if doc["spec"].get("clusterIP") != "None"}
+
+
+@pytest.fixture(scope="module")
+def headless(all_service_docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (service,) = [doc for doc in all_service_docs if doc["spec"].get("clusterIP") == "None"]
+    return service
+
+
+def test_service_manifest_kinds(all_service_docs: list[dict[str, Any]]) -> None:
+    kinds = sorted((doc["apiVersion"], doc["kind"], doc["metadata"]["name"]) for doc in all_service_docs)
+    assert kinds == [
+        ("apps/v1", "Deployment", "vmi-converter"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler", "vmi-converter"),
+        ("policy/v1", "PodDisruptionBudget", "vmi-converter"),
+        ("v1", "Service", "vmi-converter"),
+        ("v1", "Service", "vmi-converter-headless"),
+    ]
+
+
+def test_images_are_the_tag_build_image_gives() -> None:
+    """scripts/build-image tags vmi-converter:VERSION (pyproject.toml); the manifests run that image."""
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    containers = [
+        *_documents(DEPLOY / "sidecar" / "pod.yaml")[0]["spec"]["initContainers"],
+        *_documents(DEPLOY / "service" / "vmi-converter.yaml")[0]["spec"]["template"]["spec"]["containers"],
+    ]
+    assert [c["image"] for c in containers] == [f"vmi-converter:{version}"] * 2
+    script = (REPO / "scripts" / "build-image").read_text()
+    assert "TAG=vmi-converter:$VERSION" in script
+
+
+def test_headless_service_lists_every_pod_for_round_robin(
+    service_docs: dict[str, dict[str, Any]], headless: dict[str, Any]
+) -> None:
+    """Clients dial the headless Service's name, which resolves to each ready pod, and balance per call."""
+    deployment = service_docs["Deployment"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert headless["spec"]["selector"].items() <= labels.items()
+    assert not headless["spec"].get("publishNotReadyAddresses", False)  # only pods whose readiness passed
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    grpc_port = split_host_port(_serve_args(container).listen[0])[1]
+    (port,) = headless["spec"]["ports"]
+    assert (port["port"], port["targetPort"], port["appProtocol"]) == (grpc_port, "grpc", "grpc")
+
+
+def test_autoscaler_scales_the_deployment_on_cpu(service_docs: dict[str, dict[str, Any]]) -> None:
+    hpa, deployment = service_docs["HorizontalPodAutoscaler"], service_docs["Deployment"]
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["apiVersion"], target["kind"], target["name"]) == ("apps/v1", "Deployment", "vmi-converter")
+    assert deployment["metadata"]["name"] == "vmi-converter"
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns the count; kubectl apply must not reset it
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["type"] == "Resource" and metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"]["type"] == "Utilization"
+    assert 0 < metric["resource"]["target"]["averageUtilization"] <= 100
+    # Utilization is relative to the request: there must be one.
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
+    # The disruption budget keeps one pod; the autoscaler never goes below two.
+    assert hpa["spec"]["minReplicas"] > service_docs["PodDisruptionBudget"]["spec"]["minAvailable"]
+    assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
 
 
 def test_deployment_arguments_are_valid_and_tls_is_on(service_docs: dict[str, dict[str, Any]], tmp_path: Path) -> None:
