@@ -40,3 +40,11 @@ def migratable_xml(document: dict[str, Any]) -> dict[str, Any]:
 
 def hotplug_disk(document: dict[str, Any]) -> dict[str, Any]:
     return hotplug_disk_from_request(document)
+
+
+def not_ready_reason(request: service_pb2.HotplugDiskRequest, volume: str) -> str:
+    """Why HotplugDisk left `volume` for a later sync, in terms of the request's facts."""
+    facts = request.volumes.get(volume)
+    if facts is not None and facts.HasField("probe_error") and facts.probe_error.not_found:
+        return f'volumes["{volume}"].probeError: {facts.probe_error.message}: retry when the backend exists'
+    return f'volumes["{volume}"].ready is not true: retry when it is'

@@ -12,7 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from vmi_converter.api import service_pb2, service_pb2_grpc
-from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError, HostProbeError
 from vmi_converter.converter.explain import explain
 from vmi_converter.converter.pipeline import convert
 from vmi_converter.server import flows
@@ -59,12 +59,29 @@ def invalid_argument(err: ConversionError) -> status_pb2.Status:
     return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(err), details=[detail])
 
 
+def failed_precondition(err: HostProbeError) -> status_pb2.Status:
+    """FAILED_PRECONDITION carrying a google.rpc.PreconditionFailure naming what was probed."""
+    detail = any_pb2.Any()
+    detail.Pack(
+        error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type="HOST_PROBE", subject=err.subject, description=err.message
+                ),
+            ]
+        )
+    )
+    return status_pb2.Status(code=code_pb2.FAILED_PRECONDITION, message=str(err), details=[detail])
+
+
 def internal_error(request_id: str) -> status_pb2.Status:
     log.exception("conversion of %r failed unexpectedly", request_id)
     return status_pb2.Status(code=code_pb2.INTERNAL, message="internal error while converting; see server log")
 
 
 def failure_status(err: Exception, request_id: str) -> status_pb2.Status:
+    if isinstance(err, HostProbeError):
+        return failed_precondition(err)
     if isinstance(err, ConversionError):
         return invalid_argument(err)
     return internal_error(request_id)
@@ -95,10 +112,7 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
 
     def HotplugDisk(self, request: service_pb2.HotplugDiskRequest, context: grpc.ServicerContext) -> Any:
         result = _answer(request.id, context, lambda: flows.hotplug_disk(flows.request_document(request)))
-        not_ready = [
-            {"volume": v, "reason": f'volumes["{v}"].ready is not true: retry when it is'}
-            for v in result.pop("notReady")
-        ]
+        not_ready = [{"volume": v, "reason": flows.not_ready_reason(request, v)} for v in result.pop("notReady")]
         response = {**result, "id": request.id, "skippedNotReady": not_ready}
         return json_format.ParseDict(response, service_pb2.HotplugDiskResponse())
 

@@ -15,3 +15,15 @@ class ConversionError(Exception):
         self.field = field
         self.message = message
         self.rule = ""  # the pipeline stage that refused, filled in by the pipeline
+
+
+class HostProbeError(ConversionError):
+    """A host probe reported in the request failed, so the launcher's operation fails.
+
+    Not bad input: the request is well formed, but the host is not in a state the
+    operation can proceed from (gRPC FAILED_PRECONDITION). `subject` is what was probed.
+    """
+
+    def __init__(self, field: str, message: str, subject: str) -> None:
+        super().__init__(field, message)
+        self.subject = subject

@@ -5,7 +5,8 @@ compares its disks with the running domain's and then detaches, attaches
 and updates devices one by one, probing each volume on its host first.
 `hotplug_disk` returns the same three lists of device XML without touching
 any host: the probe results arrive as per-volume facts, and a volume that is
-not ready is reported in `not_ready` for the caller to retry on a later sync.
+not ready is reported in `not_ready` for the caller to retry on a later sync;
+a probe that failed with an error fails the call, as it fails KubeVirt's sync.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from dataclasses import dataclass, field
 from vmi_converter.converter.admission.defaults import apply_vmi_defaults
 from vmi_converter.converter.common.build import BuildState, DiskDecision
 from vmi_converter.converter.common.context import Context, context_from_dict
-from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError, HostProbeError
 from vmi_converter.converter.common.safe_xml import parse_domain
 from vmi_converter.converter.common.vmi import JSON
 from vmi_converter.converter.domain.model import Devices, Disk, Domain
 from vmi_converter.converter.hotplug import device_xml, diff
-from vmi_converter.converter.hotplug.facts import VolumeFacts, fold_into_context, volumes_from_dict
+from vmi_converter.converter.hotplug.facts import ProbeError, VolumeFacts, fold_into_context, volumes_from_dict
 from vmi_converter.converter.storage import disks
 from vmi_converter.converter.storage.host_io import apply_host_io
 
-__all__ = ["DiskChange", "HotplugResult", "VolumeFacts", "hotplug_disk", "hotplug_disk_from_request"]
+__all__ = ["DiskChange", "HotplugResult", "ProbeError", "VolumeFacts", "hotplug_disk", "hotplug_disk_from_request"]
 
 _NOT_PROBED = VolumeFacts()
 
@@ -115,7 +116,7 @@ def _attachments(
     for decided in decisions:
         if id(decided.disk) not in going_in:
             continue
-        if volumes.get(decided.volume, _NOT_PROBED).ready:
+        if _ready(decided.volume, volumes):
             ready.append(decided)
         else:
             _note(not_ready, decided.volume)
@@ -130,12 +131,23 @@ def _updates(
     result = []
     for change in changes:
         # Only a medium going in must be ready; an eject needs nothing from the host.
-        if change.inserts_medium and not volumes.get(change.new_volume, _NOT_PROBED).ready:
+        if change.inserts_medium and not _ready(change.new_volume, volumes):
             _note(not_ready, change.new_volume)
             continue
         live = change.live.model
         result.append(DiskChange(diff.volume_name(live), diff.target_dev(live), device_xml.update_xml(change)))
     return result
+
+
+def _ready(volume: str, volumes: Mapping[str, VolumeFacts]) -> bool:
+    """The readiness check's answer; an error other than "not found" fails the sync, as in KubeVirt."""
+    facts = volumes.get(volume, _NOT_PROBED)
+    error = facts.probe_error
+    if error is None:
+        return facts.ready
+    if error.not_found:
+        return False
+    raise HostProbeError(f'volumes["{volume}"].probeError', error.message or "readiness check failed", volume)
 
 
 def _note(not_ready: list[str], volume: str) -> None:

@@ -19,6 +19,25 @@ from vmi_converter.converter.common.vmi import JSON, items, spec
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeError:
+    """The readiness check (KubeVirt's checkIfDiskReadyToUse) failed with an error."""
+
+    message: str
+    not_found: bool = False  # ENOENT: the backend is not there yet, which only means not ready
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> ProbeError | None:
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise ConversionError(path, "expected an object")
+        message = data.get("message", "")
+        if not isinstance(message, str):
+            raise ConversionError(f"{path}.message", "expected a string")
+        return cls(message=message, not_found=_optional_bool(data, "notFound", path) is True)
+
+
+@dataclass(frozen=True, slots=True)
 class VolumeFacts:
     # The backend is a device node (/var/run/kubevirt/hotplug-disks/<vol>, /dev/<vol> for a
     # permanent volume); None keeps the context's isBlockPVC/isBlockDV. Read for PVC,
@@ -30,6 +49,7 @@ class VolumeFacts:
     direct_io_supported: bool | None = None  # O_DIRECT works on the backend (and its backing file)
     preallocated: bool | None = None  # qemu-img virtual size <= actual size
     cbt_overlay_path: str = ""  # the qcow2 overlay ApplyChangedBlockTracking made for the volume
+    probe_error: ProbeError | None = None  # the readiness check failed
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> VolumeFacts:
@@ -44,6 +64,7 @@ class VolumeFacts:
             direct_io_supported=_optional_bool(data, "directIOSupported", path),
             preallocated=_optional_bool(data, "preallocated", path),
             cbt_overlay_path=overlay or "",
+            probe_error=ProbeError.from_dict(data.get("probeError"), f"{path}.probeError"),
         )
 
 

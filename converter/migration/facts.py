@@ -64,6 +64,7 @@ class VolumeFacts:
     migrated: bool | None = None  # None: listed in status.migratedVolumes
     source_is_block: bool | None = None  # None: status.migratedVolumes[].sourcePVCInfo.volumeMode
     target_is_block: bool | None = None  # None: status.migratedVolumes[].destinationPVCInfo.volumeMode
+    virtual_size_error: str | None = None  # why qemu-img could not size the backend
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> VolumeFacts:
@@ -74,6 +75,7 @@ class VolumeFacts:
             migrated=_optional_bool(data.get("migrated"), f"{path}.migrated"),
             source_is_block=_optional_bool(data.get("sourceIsBlock"), f"{path}.sourceIsBlock"),
             target_is_block=_optional_bool(data.get("targetIsBlock"), f"{path}.targetIsBlock"),
+            virtual_size_error=_optional_str(data.get("virtualSizeError"), f"{path}.virtualSizeError"),
         )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from vmi_converter.converter.common.aliases import device_name
-from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError, HostProbeError
 from vmi_converter.converter.common.vmi import JSON, dig, items, metadata, obj, spec, status
 from vmi_converter.converter.migration.facts import SourceFacts, VolumeFacts
 from vmi_converter.converter.migration.xml_edit import insert_ordered, set_attributes_first
@@ -150,6 +150,7 @@ def configure_local_disks(root: etree._Element, vmi: JSON, facts: SourceFacts, f
             source, _ = backend_source(disk)
         except ValueError as err:
             raise ConversionError(location, str(err)) from err
+        _check_size_probe(name, volume)
         if source.find("slices") is None:
             _add_slice(source, _virtual_size(name, volume))
         swap = _mode_swap(name, vmi_modes, volume)
@@ -157,9 +158,19 @@ def configure_local_disks(root: etree._Element, vmi: JSON, facts: SourceFacts, f
             _swap_backend(disk, source, name, swap == "to-block", name in hotplug)
 
 
+def _check_size_probe(name: str, volume: VolumeFacts) -> None:
+    """KubeVirt sizes every copied disk, slices or not, and a failed probe ends the migration."""
+    if volume.virtual_size_error is not None:
+        raise HostProbeError(
+            f'sourceFacts.volumes["{name}"].virtualSizeError',
+            f"error encountered while generating migration parameters: {volume.virtual_size_error}",
+            name,
+        )
+
+
 def _virtual_size(name: str, volume: VolumeFacts) -> int:
     if volume.virtual_size is None:
-        raise ConversionError(f'source.volumes["{name}"].virtualSize',
+        raise ConversionError(f'sourceFacts.volumes["{name}"].virtualSize',
                               f"the virtual size of migrated volume {name} is needed for its <slices>")
     return volume.virtual_size
 

@@ -166,6 +166,9 @@ class MigratableXMLRequest(_message.Message):
     VMI_JSON_FIELD_NUMBER: _builtins.int
     SOURCE_FACTS_FIELD_NUMBER: _builtins.int
     TARGET_FACTS_FIELD_NUMBER: _builtins.int
+    MIGRATION_OPTIONS_FIELD_NUMBER: _builtins.int
+    DOMAIN_PAUSED_FIELD_NUMBER: _builtins.int
+    SHARE_DIR_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     domain_xml: _builtins.str
     """libvirt's migratable XML of the running domain (GetXMLDesc with
@@ -176,6 +179,14 @@ class MigratableXMLRequest(_message.Message):
     When empty, domain_xml is used.
     """
     vmi_json: _builtins.bytes
+    domain_paused: _builtins.bool
+    """The running domain is paused (libvirt's state): the target stays paused
+    (VIR_MIGRATE_PAUSED).
+    """
+    share_dir: _builtins.str
+    """virt-launcher's --kubevirt-share-dir, where the migration proxy's sockets
+    live. Unset: "/var/run/kubevirt".
+    """
     @_builtins.property
     def vmi(self) -> _vmi_pb2.VirtualMachineInstance: ...
     @_builtins.property
@@ -188,6 +199,12 @@ class MigratableXMLRequest(_message.Message):
         runs and the target launcher applies its own hooks.
         """
 
+    @_builtins.property
+    def migration_options(self) -> Global___MigrationOptions:
+        """The migration options virt-handler hands the source launcher; they decide
+        the flags and parameters of the answer. Unset: every option off.
+        """
+
     def __init__(
         self,
         *,
@@ -198,16 +215,81 @@ class MigratableXMLRequest(_message.Message):
         vmi_json: _builtins.bytes = ...,
         source_facts: Global___MigrationSourceFacts | None = ...,
         target_facts: Global___MigrationTargetFacts | None = ...,
+        migration_options: Global___MigrationOptions | None = ...,
+        domain_paused: _builtins.bool = ...,
+        share_dir: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["source", b"source", "source_facts", b"source_facts", "target_facts", b"target_facts", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_share_dir", b"_share_dir", "migration_options", b"migration_options", "share_dir", b"share_dir", "source", b"source", "source_facts", b"source_facts", "target_facts", b"target_facts", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain_xml", b"domain_xml", "id", b"id", "live_domain_xml", b"live_domain_xml", "source", b"source", "source_facts", b"source_facts", "target_facts", b"target_facts", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_share_dir", b"_share_dir", "domain_paused", b"domain_paused", "domain_xml", b"domain_xml", "id", b"id", "live_domain_xml", b"live_domain_xml", "migration_options", b"migration_options", "share_dir", b"share_dir", "source", b"source", "source_facts", b"source_facts", "target_facts", b"target_facts", "vmi", b"vmi", "vmi_json", b"vmi_json"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__share_dir: _TypeAlias = _typing.Literal["share_dir"]  # noqa: Y015
+    _WhichOneofArgType__share_dir: _TypeAlias = _typing.Literal["_share_dir", b"_share_dir"]  # noqa: Y015
     _WhichOneofReturnType_source: _TypeAlias = _typing.Literal["vmi", "vmi_json"]  # noqa: Y015
     _WhichOneofArgType_source: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__share_dir) -> _WhichOneofReturnType__share_dir | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_source) -> _WhichOneofReturnType_source | None: ...
 
 Global___MigratableXMLRequest: _TypeAlias = MigratableXMLRequest  # noqa: Y015
+
+@_typing.final
+class MigrationOptions(_message.Message):
+    """The options of KubeVirt's cmd-client MigrationOptions that shape libvirt's
+    migration call (the others only tune the migration monitor).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BANDWIDTH_FIELD_NUMBER: _builtins.int
+    UNSAFE_MIGRATION_FIELD_NUMBER: _builtins.int
+    ALLOW_AUTO_CONVERGE_FIELD_NUMBER: _builtins.int
+    ALLOW_POST_COPY_FIELD_NUMBER: _builtins.int
+    PARALLEL_MIGRATION_THREADS_FIELD_NUMBER: _builtins.int
+    COMPRESSION_FIELD_NUMBER: _builtins.int
+    bandwidth: _builtins.str
+    """Bandwidth per migration, a Kubernetes quantity ("64Mi"); "0" or unset: unlimited."""
+    unsafe_migration: _builtins.bool
+    """Migrate even when libvirt deems it unsafe (VIR_MIGRATE_UNSAFE)."""
+    allow_auto_converge: _builtins.bool
+    """VIR_MIGRATE_AUTO_CONVERGE."""
+    allow_post_copy: _builtins.bool
+    """VIR_MIGRATE_POSTCOPY."""
+    parallel_migration_threads: _builtins.int
+    """Parallel migration connections (VIR_MIGRATE_PARALLEL). Unset: one connection."""
+    compression: _builtins.str
+    """Compression of the migration stream: "zstd"; "none", empty or unset: none.
+    Other methods disable compression with a warning, as KubeVirt does.
+    """
+    def __init__(
+        self,
+        *,
+        bandwidth: _builtins.str | None = ...,
+        unsafe_migration: _builtins.bool = ...,
+        allow_auto_converge: _builtins.bool = ...,
+        allow_post_copy: _builtins.bool = ...,
+        parallel_migration_threads: _builtins.int | None = ...,
+        compression: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_bandwidth", b"_bandwidth", "_compression", b"_compression", "_parallel_migration_threads", b"_parallel_migration_threads", "bandwidth", b"bandwidth", "compression", b"compression", "parallel_migration_threads", b"parallel_migration_threads"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bandwidth", b"_bandwidth", "_compression", b"_compression", "_parallel_migration_threads", b"_parallel_migration_threads", "allow_auto_converge", b"allow_auto_converge", "allow_post_copy", b"allow_post_copy", "bandwidth", b"bandwidth", "compression", b"compression", "parallel_migration_threads", b"parallel_migration_threads", "unsafe_migration", b"unsafe_migration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__bandwidth: _TypeAlias = _typing.Literal["bandwidth"]  # noqa: Y015
+    _WhichOneofArgType__bandwidth: _TypeAlias = _typing.Literal["_bandwidth", b"_bandwidth"]  # noqa: Y015
+    _WhichOneofReturnType__compression: _TypeAlias = _typing.Literal["compression"]  # noqa: Y015
+    _WhichOneofArgType__compression: _TypeAlias = _typing.Literal["_compression", b"_compression"]  # noqa: Y015
+    _WhichOneofReturnType__parallel_migration_threads: _TypeAlias = _typing.Literal["parallel_migration_threads"]  # noqa: Y015
+    _WhichOneofArgType__parallel_migration_threads: _TypeAlias = _typing.Literal["_parallel_migration_threads", b"_parallel_migration_threads"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__bandwidth) -> _WhichOneofReturnType__bandwidth | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__compression) -> _WhichOneofReturnType__compression | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_migration_threads) -> _WhichOneofReturnType__parallel_migration_threads | None: ...
+
+Global___MigrationOptions: _TypeAlias = MigrationOptions  # noqa: Y015
 
 @_typing.final
 class MigrationSourceFacts(_message.Message):
@@ -272,6 +354,7 @@ class MigrationVolumeFacts(_message.Message):
     SOURCE_IS_BLOCK_FIELD_NUMBER: _builtins.int
     TARGET_IS_BLOCK_FIELD_NUMBER: _builtins.int
     VIRTUAL_SIZE_FIELD_NUMBER: _builtins.int
+    VIRTUAL_SIZE_ERROR_FIELD_NUMBER: _builtins.int
     migrated: _builtins.bool
     """The volume's data is copied to the target (storage migration).
     Unset: listed in status.migratedVolumes.
@@ -288,6 +371,11 @@ class MigrationVolumeFacts(_message.Message):
     """`qemu-img info` virtual size of the source image in bytes, for the
     `<slices>` element of a copied disk (of the dataStore backend with CBT).
     """
+    virtual_size_error: _builtins.str
+    """Why sizing the image failed, as the probe reported it (e.g. "failed to invoke
+    qemu-img: exit status 1: ..."). Fails the call with FAILED_PRECONDITION when
+    the disk is copied, as KubeVirt fails to generate the migration parameters.
+    """
     def __init__(
         self,
         *,
@@ -295,10 +383,11 @@ class MigrationVolumeFacts(_message.Message):
         source_is_block: _builtins.bool | None = ...,
         target_is_block: _builtins.bool | None = ...,
         virtual_size: _builtins.int | None = ...,
+        virtual_size_error: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_migrated", b"_migrated", "_source_is_block", b"_source_is_block", "_target_is_block", b"_target_is_block", "_virtual_size", b"_virtual_size", "migrated", b"migrated", "source_is_block", b"source_is_block", "target_is_block", b"target_is_block", "virtual_size", b"virtual_size"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_migrated", b"_migrated", "_source_is_block", b"_source_is_block", "_target_is_block", b"_target_is_block", "_virtual_size", b"_virtual_size", "_virtual_size_error", b"_virtual_size_error", "migrated", b"migrated", "source_is_block", b"source_is_block", "target_is_block", b"target_is_block", "virtual_size", b"virtual_size", "virtual_size_error", b"virtual_size_error"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_migrated", b"_migrated", "_source_is_block", b"_source_is_block", "_target_is_block", b"_target_is_block", "_virtual_size", b"_virtual_size", "migrated", b"migrated", "source_is_block", b"source_is_block", "target_is_block", b"target_is_block", "virtual_size", b"virtual_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_migrated", b"_migrated", "_source_is_block", b"_source_is_block", "_target_is_block", b"_target_is_block", "_virtual_size", b"_virtual_size", "_virtual_size_error", b"_virtual_size_error", "migrated", b"migrated", "source_is_block", b"source_is_block", "target_is_block", b"target_is_block", "virtual_size", b"virtual_size", "virtual_size_error", b"virtual_size_error"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__migrated: _TypeAlias = _typing.Literal["migrated"]  # noqa: Y015
     _WhichOneofArgType__migrated: _TypeAlias = _typing.Literal["_migrated", b"_migrated"]  # noqa: Y015
@@ -308,6 +397,8 @@ class MigrationVolumeFacts(_message.Message):
     _WhichOneofArgType__target_is_block: _TypeAlias = _typing.Literal["_target_is_block", b"_target_is_block"]  # noqa: Y015
     _WhichOneofReturnType__virtual_size: _TypeAlias = _typing.Literal["virtual_size"]  # noqa: Y015
     _WhichOneofArgType__virtual_size: _TypeAlias = _typing.Literal["_virtual_size", b"_virtual_size"]  # noqa: Y015
+    _WhichOneofReturnType__virtual_size_error: _TypeAlias = _typing.Literal["virtual_size_error"]  # noqa: Y015
+    _WhichOneofArgType__virtual_size_error: _TypeAlias = _typing.Literal["_virtual_size_error", b"_virtual_size_error"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__migrated) -> _WhichOneofReturnType__migrated | None: ...
     @_typing.overload
@@ -316,6 +407,8 @@ class MigrationVolumeFacts(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_is_block) -> _WhichOneofReturnType__target_is_block | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__virtual_size) -> _WhichOneofReturnType__virtual_size | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__virtual_size_error) -> _WhichOneofReturnType__virtual_size_error | None: ...
 
 Global___MigrationVolumeFacts: _TypeAlias = MigrationVolumeFacts  # noqa: Y015
 
@@ -389,17 +482,49 @@ class MigratableXMLResponse(_message.Message):
     DEST_NAME_FIELD_NUMBER: _builtins.int
     DISKS_TO_COPY_FIELD_NUMBER: _builtins.int
     WARNINGS_FIELD_NUMBER: _builtins.int
+    FLAGS_FIELD_NUMBER: _builtins.int
+    FLAGS_MASK_FIELD_NUMBER: _builtins.int
+    MIGRATION_URI_FIELD_NUMBER: _builtins.int
+    DISKS_URI_FIELD_NUMBER: _builtins.int
+    DEST_CONNECTION_URI_FIELD_NUMBER: _builtins.int
+    BANDWIDTH_MIB_FIELD_NUMBER: _builtins.int
+    COMPRESSION_FIELD_NUMBER: _builtins.int
+    PARALLEL_CONNECTIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     domain_xml: _builtins.str
     """XML for the destination (libvirt's DestXML and PersistXML)."""
     dest_name: _builtins.str
     """Domain name on the target, "{namespace}_{name}"."""
+    flags_mask: _builtins.int
+    """The same flags as libvirt's numeric virDomainMigrateFlags mask."""
+    migration_uri: _builtins.str
+    """VIR_MIGRATE_PARAM_URI: the source migration proxy's socket for the memory stream."""
+    disks_uri: _builtins.str
+    """VIR_MIGRATE_PARAM_DISKS_URI: the proxy's socket for the disk copy; empty (unset)
+    when there is no disk to copy.
+    """
+    dest_connection_uri: _builtins.str
+    """virDomainMigrateToURI3's dconnuri: the target libvirt, reached through the proxy."""
+    bandwidth_mib: _builtins.int
+    """VIR_MIGRATE_PARAM_BANDWIDTH in MiB/s; 0: unset (unlimited)."""
+    compression: _builtins.str
+    """VIR_MIGRATE_PARAM_COMPRESSION; empty: unset."""
+    parallel_connections: _builtins.int
+    """VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS; unset: not configured."""
     @_builtins.property
     def disks_to_copy(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Target devs of the disks whose contents must be copied (libvirt's MigrateDisks)."""
+        """Target devs of the disks whose contents must be copied (libvirt's MigrateDisks
+        and MigrateDisksDetectZeroes).
+        """
 
     @_builtins.property
     def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def flags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The flags for virDomainMigrateToURI3, by libvirt name ("VIR_MIGRATE_LIVE", ...),
+        in ascending bit order.
+        """
+
     def __init__(
         self,
         *,
@@ -408,12 +533,22 @@ class MigratableXMLResponse(_message.Message):
         dest_name: _builtins.str = ...,
         disks_to_copy: _abc.Iterable[_builtins.str] | None = ...,
         warnings: _abc.Iterable[_builtins.str] | None = ...,
+        flags: _abc.Iterable[_builtins.str] | None = ...,
+        flags_mask: _builtins.int = ...,
+        migration_uri: _builtins.str = ...,
+        disks_uri: _builtins.str = ...,
+        dest_connection_uri: _builtins.str = ...,
+        bandwidth_mib: _builtins.int = ...,
+        compression: _builtins.str = ...,
+        parallel_connections: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_parallel_connections", b"_parallel_connections", "parallel_connections", b"parallel_connections"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dest_name", b"dest_name", "disks_to_copy", b"disks_to_copy", "domain_xml", b"domain_xml", "id", b"id", "warnings", b"warnings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_parallel_connections", b"_parallel_connections", "bandwidth_mib", b"bandwidth_mib", "compression", b"compression", "dest_connection_uri", b"dest_connection_uri", "dest_name", b"dest_name", "disks_to_copy", b"disks_to_copy", "disks_uri", b"disks_uri", "domain_xml", b"domain_xml", "flags", b"flags", "flags_mask", b"flags_mask", "id", b"id", "migration_uri", b"migration_uri", "parallel_connections", b"parallel_connections", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__parallel_connections: _TypeAlias = _typing.Literal["parallel_connections"]  # noqa: Y015
+    _WhichOneofArgType__parallel_connections: _TypeAlias = _typing.Literal["_parallel_connections", b"_parallel_connections"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_connections) -> _WhichOneofReturnType__parallel_connections | None: ...
 
 Global___MigratableXMLResponse: _TypeAlias = MigratableXMLResponse  # noqa: Y015
 
@@ -493,6 +628,7 @@ class HotplugVolumeFacts(_message.Message):
     DIRECT_IO_SUPPORTED_FIELD_NUMBER: _builtins.int
     PREALLOCATED_FIELD_NUMBER: _builtins.int
     CBT_OVERLAY_PATH_FIELD_NUMBER: _builtins.int
+    PROBE_ERROR_FIELD_NUMBER: _builtins.int
     is_block: _builtins.bool
     """/var/run/kubevirt/hotplug-disks/{volume} is a device node (else {volume}.img is a file)."""
     ready: _builtins.bool
@@ -505,6 +641,13 @@ class HotplugVolumeFacts(_message.Message):
     """The image is fully allocated: io "native" with cache "none"."""
     cbt_overlay_path: _builtins.str
     """Changed-block-tracking overlay for this volume, when CBT is on."""
+    @_builtins.property
+    def probe_error(self) -> Global___ProbeError:
+        """The readiness check (stat, then open) failed with an error. A missing backend
+        only means not ready; any other error fails the call with FAILED_PRECONDITION
+        when the volume's disk is attached or its medium inserted, as KubeVirt fails the sync.
+        """
+
     def __init__(
         self,
         *,
@@ -513,10 +656,11 @@ class HotplugVolumeFacts(_message.Message):
         direct_io_supported: _builtins.bool | None = ...,
         preallocated: _builtins.bool | None = ...,
         cbt_overlay_path: _builtins.str | None = ...,
+        probe_error: Global___ProbeError | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_cbt_overlay_path", b"_cbt_overlay_path", "_direct_io_supported", b"_direct_io_supported", "_is_block", b"_is_block", "_preallocated", b"_preallocated", "_ready", b"_ready", "cbt_overlay_path", b"cbt_overlay_path", "direct_io_supported", b"direct_io_supported", "is_block", b"is_block", "preallocated", b"preallocated", "ready", b"ready"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cbt_overlay_path", b"_cbt_overlay_path", "_direct_io_supported", b"_direct_io_supported", "_is_block", b"_is_block", "_preallocated", b"_preallocated", "_ready", b"_ready", "cbt_overlay_path", b"cbt_overlay_path", "direct_io_supported", b"direct_io_supported", "is_block", b"is_block", "preallocated", b"preallocated", "probe_error", b"probe_error", "ready", b"ready"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cbt_overlay_path", b"_cbt_overlay_path", "_direct_io_supported", b"_direct_io_supported", "_is_block", b"_is_block", "_preallocated", b"_preallocated", "_ready", b"_ready", "cbt_overlay_path", b"cbt_overlay_path", "direct_io_supported", b"direct_io_supported", "is_block", b"is_block", "preallocated", b"preallocated", "ready", b"ready"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cbt_overlay_path", b"_cbt_overlay_path", "_direct_io_supported", b"_direct_io_supported", "_is_block", b"_is_block", "_preallocated", b"_preallocated", "_ready", b"_ready", "cbt_overlay_path", b"cbt_overlay_path", "direct_io_supported", b"direct_io_supported", "is_block", b"is_block", "preallocated", b"preallocated", "probe_error", b"probe_error", "ready", b"ready"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cbt_overlay_path: _TypeAlias = _typing.Literal["cbt_overlay_path"]  # noqa: Y015
     _WhichOneofArgType__cbt_overlay_path: _TypeAlias = _typing.Literal["_cbt_overlay_path", b"_cbt_overlay_path"]  # noqa: Y015
@@ -540,6 +684,32 @@ class HotplugVolumeFacts(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__ready) -> _WhichOneofReturnType__ready | None: ...
 
 Global___HotplugVolumeFacts: _TypeAlias = HotplugVolumeFacts  # noqa: Y015
+
+@_typing.final
+class ProbeError(_message.Message):
+    """An error of a host probe, as the launcher saw it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    NOT_FOUND_FIELD_NUMBER: _builtins.int
+    message: _builtins.str
+    """e.g. "stat /var/run/kubevirt/hotplug-disks/data.img: permission denied"."""
+    not_found: _builtins.bool
+    """The backend does not exist (ENOENT): not an error, the volume is not ready yet."""
+    def __init__(
+        self,
+        *,
+        message: _builtins.str = ...,
+        not_found: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "not_found", b"not_found"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProbeError: _TypeAlias = ProbeError  # noqa: Y015
 
 @_typing.final
 class DiskChange(_message.Message):

@@ -32,7 +32,9 @@ class ConverterStub:
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     def __init__(self, channel):
@@ -80,7 +82,9 @@ class ConverterServicer:
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     def Convert(self, request, context):
@@ -179,7 +183,9 @@ class Converter:
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     @staticmethod

@@ -33,7 +33,9 @@ class ConverterStub:
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     @_typing.overload
@@ -72,7 +74,9 @@ class ConverterAsyncStub(ConverterStub):
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -107,7 +111,9 @@ class ConverterServicer(metaclass=_abc_1.ABCMeta):
 
     Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming the
     offending field (e.g. "spec.domain.devices.disks[2].cache") when the input
-    cannot be converted; INTERNAL for bugs.
+    cannot be converted; FAILED_PRECONDITION with a google.rpc.PreconditionFailure
+    detail when a host probe given in the request failed (the launcher's sync or
+    migration fails as KubeVirt's does); INTERNAL for bugs.
     """
 
     @_abc_1.abstractmethod

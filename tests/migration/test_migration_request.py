@@ -123,10 +123,23 @@ def _request() -> JSON:
 
 def test_full_request_runs_both_stages() -> None:
     response = migratable_xml_from_request(json.loads(json.dumps(_request())))
-    assert set(response) == {"domainXml", "destName", "disksToCopy"}
-    assert canonical(response["domainXml"]) == canonical(_EXPECTED_XML)
-    assert response["destName"] == "dst-ns_vm"
-    assert response["disksToCopy"] == ["vda", "vdb"]
+    assert canonical(response.pop("domainXml")) == canonical(_EXPECTED_XML)
+    proxy = "/var/run/kubevirt/migrationproxy"
+    assert response == {
+        "destName": "dst-ns_vm",
+        "disksToCopy": ["vda", "vdb"],
+        # status.migratedVolumes makes it a block migration
+        "flags": ["VIR_MIGRATE_LIVE", "VIR_MIGRATE_PEER2PEER", "VIR_MIGRATE_PERSIST_DEST",
+                  "VIR_MIGRATE_NON_SHARED_INC"],
+        "flagsMask": 1 | 2 | 8 | 128,
+        # the source VMI's UID, not the target's: the proxy runs beside the source launcher
+        "migrationUri": f"unix://{proxy}/{_UID}-49152-source.sock",
+        "disksUri": f"unix://{proxy}/{_UID}-49153-source.sock",
+        "destConnectionUri": f"qemu+unix:///system?socket={proxy}/{_UID}-source.sock",
+        "bandwidthMib": 0,
+        "compression": "",
+        "warnings": [],
+    }
 
 
 def test_request_without_target_runs_only_the_source_stage() -> None:

@@ -57,3 +57,45 @@ def test_cli_migratable_xml_prints_the_response(tmp_path: Path, capsys: pytest.C
     path.write_text(yaml.safe_dump(_request()))
     assert main(["migratable-xml", str(path)]) == 0
     assert json.loads(capsys.readouterr().out) == migratable_xml_from_request(_request())
+
+
+def test_migration_parameters_over_rpc() -> None:
+    document = _request()
+    document.update(migrationOptions={"bandwidth": "64Mi", "parallelMigrationThreads": 4, "compression": "zstd"},
+                    domainPaused=True, shareDir="/run/share")
+    expected = migratable_xml_from_request(json.loads(json.dumps(document)))
+    with running_server() as target, stub(target) as client:
+        reply = client.MigratableXML(_message(document))
+    # protojson writes 64-bit integers as strings and leaves out empty lists
+    assert expected.pop("warnings") == []
+    assert json_format.MessageToDict(reply) == {**expected, "flagsMask": str(expected["flagsMask"]),
+                                                "bandwidthMib": str(expected["bandwidthMib"])}
+    assert reply.flags_mask == 1 | 2 | 8 | 32 | 128 | 2048 | 131072
+    assert reply.HasField("parallel_connections") and reply.parallel_connections == 4
+
+
+def test_size_probe_error_is_failed_precondition() -> None:
+    document = _request()
+    probe = "failed to invoke qemu-img: exit status 1: qemu-img: Could not open 'disk.img': Permission denied"
+    document["sourceFacts"]["volumes"]["data"]["virtualSizeError"] = probe
+    with running_server() as target, stub(target) as client, pytest.raises(grpc.RpcError) as raised:
+        client.MigratableXML(_message(document))
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert raised.value.details() == (
+        'sourceFacts.volumes["data"].virtualSizeError: '
+        f"error encountered while generating migration parameters: {probe}"
+    )
+
+
+def test_cli_reports_a_size_probe_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vmi_converter.server.cli import main
+
+    document = _request()
+    document["sourceFacts"]["volumes"]["data"]["virtualSizeError"] = "failed to invoke qemu-img: exit status 1"
+    path = tmp_path / "migration.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert main(["migratable-xml", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f'{path}: sourceFacts.volumes["data"].virtualSizeError: '
+        "error encountered while generating migration parameters: failed to invoke qemu-img: exit status 1\n"
+    )

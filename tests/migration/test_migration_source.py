@@ -6,7 +6,7 @@ import pytest
 from migration_helpers import JSON, SIZE, canonical, domain, element_xml, vmi
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.converter.migration import MigratableXML, SourceFacts, VolumeFacts, migratable_xml
+from vmi_converter.converter.migration import MigratableXML, MigrationParams, SourceFacts, VolumeFacts, migratable_xml
 from vmi_converter.converter.migration.source import backend_path, classify_volumes, dest_name, disks_to_copy
 
 FS_IMAGE = "/var/run/kubevirt-private/vmi-disks/test/disk.img"
@@ -279,7 +279,7 @@ def test_migrated_volume_needs_its_virtual_size() -> None:
     xml = _one_disk("file", _source(False))
     with pytest.raises(ConversionError, match="virtual size of migrated volume test") as err:
         migratable_xml(xml, _migrating_vmi(_PVC, False, True))
-    assert err.value.field == 'source.volumes["test"].virtualSize'
+    assert err.value.field == 'sourceFacts.volumes["test"].virtualSize'
 
 
 def test_domain_without_devices_is_left_alone() -> None:
@@ -461,8 +461,18 @@ def test_dest_name(target: JSON | None, expected: str) -> None:
 
 
 def test_result_to_dict() -> None:
-    result = MigratableXML(domain_xml="<domain></domain>", dest_name="ns_vm", disks_to_copy=["vda"])
-    assert result.to_dict() == {"domainXml": "<domain></domain>", "destName": "ns_vm", "disksToCopy": ["vda"]}
+    params = MigrationParams(
+        flags=["VIR_MIGRATE_LIVE"], flags_mask=1, migration_uri="unix:///m", disks_uri="unix:///d",
+        dest_connection_uri="qemu+unix:///system?socket=/c", bandwidth_mib=5, compression="zstd",
+        parallel_connections=None, warnings=["w"],
+    )
+    result = MigratableXML(domain_xml="<domain></domain>", dest_name="ns_vm", disks_to_copy=["vda"], params=params)
+    assert result.to_dict() == {
+        "domainXml": "<domain></domain>", "destName": "ns_vm", "disksToCopy": ["vda"], "flags": ["VIR_MIGRATE_LIVE"],
+        "flagsMask": 1, "migrationUri": "unix:///m", "disksUri": "unix:///d",
+        "destConnectionUri": "qemu+unix:///system?socket=/c", "bandwidthMib": 5, "compression": "zstd",
+        "warnings": ["w"],
+    }
 
 
 def test_unchanged_elements_keep_their_text_and_order() -> None:
