@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from .harness import BOOT_LOG, hardcoded_entry
+from .harness import BOOT_LOG, EmbeddedQemu, SecondHost, embedded_qemu, hardcoded_entry, missing_emulator
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,3 +42,33 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"{record.name}: {'; '.join(record.prepared.edits) or 'no edits'}")
         if moved:
             write(f"    re-rooted (not under a context root): {', '.join(moved)}")
+
+
+# One embedded driver for the whole run: libvirt opens one per process.
+
+
+@pytest.fixture(scope="session")
+def boot_dir() -> Iterator[Path]:
+    # Under /tmp with a short name: QEMU's UNIX sockets live below it (108-byte limit).
+    path = Path(tempfile.mkdtemp(prefix="vmiboot", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def embedded(boot_dir: Path) -> Iterator[EmbeddedQemu]:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the embedded QEMU driver runs privileged and block disks use loop devices")
+    reason = missing_emulator("x86_64")
+    if reason:
+        pytest.skip(reason)
+    with embedded_qemu(boot_dir / "libvirt") as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def second_host(embedded: EmbeddedQemu, boot_dir: Path) -> Iterator[SecondHost]:
+    """The migration target: a second embedded libvirt with its own root, in a child process."""
+    host = SecondHost(boot_dir / "tv", seed=embedded.root)  # short: QEMU channel sockets live below it
+    yield host
+    host.close()

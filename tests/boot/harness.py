@@ -18,6 +18,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -209,12 +210,13 @@ def release_host(prepared: Prepared) -> None:
 
 
 # Elements and attributes (None: element text) that hold a host path.
-_PATH_NODES = (
+PATH_NODES = (
     ("//disk/source", "file"),
     ("//disk/source", "dev"),
     ("//disk//backingStore/source", "file"),
     ("//disk//backingStore/source", "dev"),
     ("//graphics/listen", "socket"),
+    ("//graphics", "socket"),  # libvirt's own XML repeats the listen socket here
     ("//serial/source | //console/source | //channel/source", "path"),
     ("//serial/log | //console/log | //channel/log", "file"),
     ("/domain/os/loader", None),
@@ -227,7 +229,7 @@ _PATH_NODES = (
 
 
 def _map_prefixes(root: etree._Element, path_map: dict[str, str]) -> None:
-    for xpath, attr in _PATH_NODES:
+    for xpath, attr in PATH_NODES:
         for node in root.xpath(xpath):
             value = node.text if attr is None else node.get(attr)
             if not value:
@@ -315,7 +317,8 @@ def _prepare_image(node: etree._Element, fmt: str, device: str, host: _Host) -> 
         src = backing.find("source")
         backing_path = src.get("file") or src.get("dev") or ""
     if node.get("type") == "block":
-        _prepare_block(node, source, host)
+        if source.get("dev"):  # an ejected CD-ROM has an empty <source/>
+            _prepare_block(node, source, host)
         return
     path = source.get("file")
     if not path:
@@ -367,6 +370,7 @@ def _prepare_block(node: etree._Element, source: etree._Element, host: _Host) ->
 def _prepare_chardevs(root: etree._Element, host: _Host) -> None:
     """Sockets QEMU binds and logs it writes need their directory."""
     nodes = [(n, "socket") for n in root.xpath("/domain/devices/graphics/listen[@socket]")]
+    nodes += [(n, "socket") for n in root.xpath("/domain/devices/graphics[@socket]")]
     nodes += [(n, "path") for n in root.xpath("/domain/devices/*/source[@path]")]
     nodes += [(n, "file") for n in root.xpath("/domain/devices/*/log[@file]")]
     nodes += [(n, "socket") for n in root.xpath("/domain/devices/filesystem/source[@socket]")]
@@ -531,7 +535,7 @@ class BootResult:
         return sum(self.stages.values())
 
 
-class _Stopwatch:
+class Stopwatch:
     def __init__(self) -> None:
         self.stages: dict[str, float] = {}
         self._last = time.monotonic()
@@ -562,15 +566,18 @@ class EmbeddedQemu:
         log = self.root / "log" / "qemu" / f"{name}.log"
         return log.read_text(errors="replace") if log.exists() else ""
 
-    def boot(self, xml: str, settle: float = 0.2) -> BootResult:
+    def boot(
+        self, xml: str, settle: float = 0.2, while_running: Callable[[libvirt.virDomain], None] | None = None
+    ) -> BootResult:
         """Define, start, check it runs, destroy, undefine; time each stage.
 
         The check asks QEMU itself (QMP query-status) after `settle` seconds,
         so a QEMU that starts and then dies on its own device setup fails.
+        `while_running` gets the running domain after the check (stage "flows").
         Raises libvirt.libvirtError when libvirt refuses the definition and
         BootFailure (QEMU's log appended) when the domain does not run.
         """
-        watch = _Stopwatch()
+        watch = Stopwatch()
         dom = self.conn.defineXML(xml)
         watch.lap("define")
         name = dom.name()
@@ -582,6 +589,9 @@ class EmbeddedQemu:
             reply = libvirt_qemu.qemuMonitorCommand(dom, '{"execute": "query-status"}', 0)
             status = str(json.loads(reply)["return"]["status"])
             watch.lap("check")
+            if while_running is not None:
+                while_running(dom)
+                watch.lap("flows")
         except libvirt.libvirtError as err:
             raise BootFailure(f"{err}\n--- QEMU log ---\n{self.qemu_log(name)}") from err
         finally:
@@ -591,6 +601,47 @@ class EmbeddedQemu:
             dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
             watch.lap("undefine")
         return BootResult(state, watch.stages, status)
+
+
+class SecondHost:
+    """Another embedded libvirt, in a child process (libvirt opens one embedded driver per process).
+
+    It shares the first driver's QEMU capability cache (`seed`): the same host, the same
+    emulators, so each architecture is probed once per run, not once per driver.
+    """
+
+    CAPABILITIES = Path("cache/qemu/capabilities")
+
+    def __init__(self, root: Path, seed: Path) -> None:
+        self._root, self._seed = root, seed
+        script = Path(__file__).with_name("second_host.py")
+        self._process = subprocess.Popen(
+            [sys.executable, str(script), str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def _share_capabilities(self) -> None:
+        target = self._root / self.CAPABILITIES
+        target.mkdir(parents=True, exist_ok=True)
+        for cached in (self._seed / self.CAPABILITIES).glob("*.xml"):
+            if not (target / cached.name).exists():
+                shutil.copy2(cached, target / cached.name)
+
+    def start_paused(self, xml: str) -> dict[str, object]:
+        """Define and start `xml` paused there, then destroy and undefine it: second_host.start_paused's answer."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._share_capabilities()
+        self._process.stdin.write(json.dumps({"xml": xml}) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise BootFailure(f"the second libvirt exited ({self._process.wait()})")
+        answer: dict[str, object] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(timeout=30)
 
 
 @contextmanager

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import platform
 import re
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,12 +33,13 @@ from vmi_converter.converter.common.context import DEFAULT_PATHS
 from vmi_converter.converter.pipeline import convert
 
 from . import harness
+from .flows import HostPaths, copied_disks_with_slices, migrate_to_second_host
 from .harness import (
     CONTEXT_ROOTS,
     FIRMWARE,
     EmbeddedQemu,
     Prepared,
-    embedded_qemu,
+    SecondHost,
     kubevirt_reference_for_tcg,
     missing_emulator,
     prepare_host,
@@ -268,25 +267,6 @@ def case_firmware(case: Case) -> tuple[str, str] | None:
     return code, variables
 
 
-@pytest.fixture(scope="module")
-def boot_dir() -> Iterator[Path]:
-    # Under /tmp with a short name: QEMU's UNIX sockets live below it (108-byte limit).
-    path = Path(tempfile.mkdtemp(prefix="vmiboot", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def embedded(boot_dir: Path) -> Iterator[EmbeddedQemu]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: the embedded QEMU driver runs privileged and block disks use loop devices")
-    reason = missing_emulator("x86_64")
-    if reason:
-        pytest.skip(reason)
-    with embedded_qemu(boot_dir / "libvirt") as driver:
-        yield driver
-
-
 def _converter_domain(case: Case, workdir: Path, firmware: tuple[str, str] | None) -> Prepared:
     vmi, context = load_case(case)
     xml = convert(vmi, emulation_context(context, workdir, firmware)).xml
@@ -303,6 +283,25 @@ def _kubevirt_domain(case: Case, workdir: Path, firmware: tuple[str, str] | None
     return prepared
 
 
+def _migrates(case: Case, host: HostPaths, second_host: SecondHost, target_dir: Path) -> Callable[[Any], None]:
+    """While the converted domain runs: MigratableXML's destination starts paused on the second libvirt."""
+    vmi, _ = load_case(case)
+
+    def check(dom: Any) -> None:
+        migration = migrate_to_second_host(dom, vmi, host, second_host, target_dir)
+        target = migration.target
+        assert "error" not in target, f"the migration target refused {case.id}: {target['error']}"
+        assert (target["state"], target["qemuStatus"]) == (harness.libvirt.VIR_DOMAIN_PAUSED, "prelaunch")
+        live = etree.fromstring(str(target["liveXml"]).encode())
+        assert live.findtext("name") == migration.answer["destName"]
+        # every copied volume got its storage slice, on a disk libvirt copies
+        sliced = copied_disks_with_slices(str(target["liveXml"]))
+        assert len(sliced) == len(migration.request["vmi"]["status"]["migratedVolumes"])
+        assert set(sliced) <= set(migration.answer["disksToCopy"])
+
+    return check
+
+
 @pytest.mark.boot
 @pytest.mark.parametrize("source", ["converter", "kubevirt"])
 @pytest.mark.parametrize(
@@ -310,7 +309,10 @@ def _kubevirt_domain(case: Case, workdir: Path, firmware: tuple[str, str] | None
     CASES,
     ids=[c.id for c in CASES],
 )
-def test_domain_boots_under_tcg(case: Case, source: str, embedded: EmbeddedQemu, boot_dir: Path) -> None:
+def test_domain_boots_under_tcg(
+    case: Case, source: str, embedded: EmbeddedQemu, second_host: SecondHost, boot_dir: Path
+) -> None:
+    """Each domain boots; each of ours, while running, also migrates to a paused target."""
     _, context = load_case(case)
     arch = LIBVIRT_ARCH[context.get("architecture", "amd64")]
     reason = missing_emulator(arch)
@@ -323,8 +325,12 @@ def test_domain_boots_under_tcg(case: Case, source: str, embedded: EmbeddedQemu,
     workdir = boot_dir / f"{case.id}.{source[0]}"
     make = _converter_domain if source == "converter" else _kubevirt_domain
     prepared = make(case, workdir, firmware)
+    flows = None
+    if source == "converter" and not case.refused:
+        host = HostPaths(workdir, dict(prepared.rewritten))
+        flows = _migrates(case, host, second_host, boot_dir / f"{case.id}.t")
     try:
-        result = embedded.boot(prepared.xml)
+        result = embedded.boot(prepared.xml, while_running=flows)
     except (harness.libvirt.libvirtError, harness.BootFailure) as err:
         if case.refused and re.search(case.refusal, str(err)):
             pytest.xfail(case.refused)
