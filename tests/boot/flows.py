@@ -47,11 +47,8 @@ class HostPaths:
         """`xml` with the host paths the test moved put back where KubeVirt has them."""
         return _replace_paths(xml, {host: original for original, host in self.moved.items()})
 
-    def host_xml(self, xml: str) -> str:
-        """A `<disk>` or domain document from the converter with its paths on this host, backends created."""
-        root = etree.fromstring(xml.encode())
-        if root.tag != "disk":
-            return _replace_paths(xml, self.moved)
+    def host_disk_xml(self, xml: str) -> str:
+        """A `<disk>` document from the converter with its paths on this host, its backend created."""
         prepared = prepare_host(f"<domain><devices>{xml}</devices></domain>", self.workdir)
         self._record(prepared.rewritten, prepared.loop_devices)
         disk = etree.fromstring(prepared.xml.encode()).find("devices/disk")
@@ -61,20 +58,16 @@ class HostPaths:
         """What virt-handler does for a hot-plugged volume: its image file, or a device node."""
         kind, attribute, name = ("block", "dev", volume) if block else ("file", "file", f"{volume}.img")
         disk = f"<disk type='{kind}'><source {attribute}='{HOTPLUG_DIR}/{name}'/></disk>"
-        self.host_xml(disk)
+        self.host_disk_xml(disk)
 
     def release(self) -> None:
-        release_host_loops(self.loop_devices)
+        for device in self.loop_devices:
+            subprocess.run(["losetup", "--detach", device], check=False)
         self.loop_devices.clear()
 
     def _record(self, moved: dict[str, str], loops: list[str]) -> None:
         self.moved.update(moved)
         self.loop_devices.extend(loops)
-
-
-def release_host_loops(loop_devices: list[str]) -> None:
-    for device in loop_devices:
-        subprocess.run(["losetup", "--detach", device], check=False)
 
 
 def _replace_paths(xml: str, mapping: dict[str, str]) -> str:
@@ -124,11 +117,11 @@ def hotplug_sync(dom: Any, vmi: JSON, context: JSON, host: HostPaths) -> JSON:
         "volumes": {name: probe_hotplug_volume(host, name) for name in volumes},
     })
     for change in answer["detach"]:
-        dom.detachDeviceFlags(host.host_xml(change["deviceXml"]), LIVE_AND_CONFIG)
+        dom.detachDeviceFlags(host.host_disk_xml(change["deviceXml"]), LIVE_AND_CONFIG)
     for change in answer["attach"]:
-        dom.attachDeviceFlags(host.host_xml(change["deviceXml"]), LIVE_AND_CONFIG)
+        dom.attachDeviceFlags(host.host_disk_xml(change["deviceXml"]), LIVE_AND_CONFIG)
     for change in answer["update"]:
-        dom.updateDeviceFlags(host.host_xml(change["deviceXml"]), LIVE_AND_CONFIG)
+        dom.updateDeviceFlags(host.host_disk_xml(change["deviceXml"]), LIVE_AND_CONFIG)
     return answer
 
 
