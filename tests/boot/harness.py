@@ -15,6 +15,7 @@ import ctypes
 import json
 import os
 import re
+import select
 import shutil
 import struct
 import subprocess
@@ -611,6 +612,7 @@ class SecondHost:
     """
 
     CAPABILITIES = Path("cache/qemu/capabilities")
+    ANSWER_TIMEOUT = 120  # seconds; a paused start takes about one
 
     def __init__(self, root: Path, seed: Path) -> None:
         self._root, self._seed = root, seed
@@ -632,6 +634,10 @@ class SecondHost:
         self._share_capabilities()
         self._process.stdin.write(json.dumps({"xml": xml}) + "\n")
         self._process.stdin.flush()
+        ready, _, _ = select.select([self._process.stdout], [], [], self.ANSWER_TIMEOUT)
+        if not ready:  # a hung libvirt must fail the test, not stall the run
+            self._process.kill()
+            raise BootFailure(f"the second libvirt did not answer within {self.ANSWER_TIMEOUT} s")
         line = self._process.stdout.readline()
         if not line:
             raise BootFailure(f"the second libvirt exited ({self._process.wait()})")
@@ -641,7 +647,11 @@ class SecondHost:
     def close(self) -> None:
         if self._process.stdin is not None:
             self._process.stdin.close()
-        self._process.wait(timeout=30)
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 @contextmanager
