@@ -131,15 +131,16 @@ def _hotpluggable(volume: JSON) -> bool:
 
 
 def live_disks(xml: str) -> list[tuple[str, ...]]:
-    """The disks of a live domain as (alias, device, type, target dev, bus, source path)."""
+    """The disks of a live domain as (alias, device, type, target dev, bus, source path, cache, io)."""
     rows = []
     for disk in etree.fromstring(xml.encode()).findall("devices/disk"):
         source = disk.find("source")
         path = "" if source is None else source.get("file") or source.get("dev") or ""
-        alias, target = disk.find("alias"), disk.find("target")
+        alias, target, driver = disk.find("alias"), disk.find("target"), disk.find("driver")
         rows.append((
             "" if alias is None else alias.get("name", ""), disk.get("device", ""), disk.get("type", ""),
             target.get("dev", ""), target.get("bus", ""), path,
+            "" if driver is None else driver.get("cache", ""), "" if driver is None else driver.get("io", ""),
         ))
     return rows
 

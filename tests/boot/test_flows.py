@@ -68,7 +68,7 @@ def _kubevirt_disks(host: HostPaths, dom: Any) -> list[tuple[str, ...]]:
 
 def _targets(disks: list[tuple[str, ...]]) -> dict[str, str]:
     """virt-handler's volume status targets: each attached disk's device name."""
-    return {alias.removeprefix("ua-"): dev for alias, _, _, dev, _, _ in disks}
+    return {alias.removeprefix("ua-"): dev for alias, _, _, dev, *_ in disks}
 
 
 def _changes(answer: JSON) -> dict[str, list[tuple[str, str]]]:
@@ -76,7 +76,7 @@ def _changes(answer: JSON) -> dict[str, list[tuple[str, str]]]:
 
 
 NOTHING = {"detach": [], "attach": [], "update": []}
-PVC_DISK = ("ua-pvcdisk", "disk", "file", "vda", "virtio", PVC_IMAGE)
+PVC_DISK = ("ua-pvcdisk", "disk", "file", "vda", "virtio", PVC_IMAGE, "", "")
 
 
 @pytest.mark.boot
@@ -95,7 +95,7 @@ def test_hotplug_then_migrate_a_running_domain(
     host = HostPaths(workdir, dict(prepared.rewritten), list(prepared.loop_devices))
 
     def flows(dom: Any) -> None:
-        loaded_cd = ("ua-cd", "cdrom", "file", "sda", "sata", f"{HOTPLUG_DIR}/cd.img")
+        loaded_cd = ("ua-cd", "cdrom", "file", "sda", "sata", f"{HOTPLUG_DIR}/cd.img", "", "")
         assert _kubevirt_disks(host, dom) == [PVC_DISK, loaded_cd]
 
         # A file volume and a block volume come, the CD-ROM's medium goes.
@@ -108,9 +108,10 @@ def test_hotplug_then_migrate_a_running_domain(
         assert answer["notReady"] == []
         assert _kubevirt_disks(host, dom) == [
             PVC_DISK,
-            ("ua-cd", "cdrom", "block", "sda", "sata", ""),  # the eject's type, as KubeVirt's
-            ("ua-hp-file", "disk", "file", "sdb", "scsi", f"{HOTPLUG_DIR}/hp-file.img"),
-            ("ua-hp-block", "disk", "block", "sdc", "scsi", f"{HOTPLUG_DIR}/hp-block"),
+            ("ua-cd", "cdrom", "block", "sda", "sata", "", "", ""),  # the eject's type, as KubeVirt's
+            # the probes found O_DIRECT: cache none, and native IO on the block device
+            ("ua-hp-file", "disk", "file", "sdb", "scsi", f"{HOTPLUG_DIR}/hp-file.img", "none", ""),
+            ("ua-hp-block", "disk", "block", "sdc", "scsi", f"{HOTPLUG_DIR}/hp-block", "none", "native"),
         ]
         assert _changes(hotplug_sync(dom, second, context, host)) == NOTHING
 
@@ -121,7 +122,7 @@ def test_hotplug_then_migrate_a_running_domain(
         assert _kubevirt_disks(host, dom) == [
             PVC_DISK,
             loaded_cd,
-            ("ua-hp-block", "disk", "block", "sdc", "scsi", f"{HOTPLUG_DIR}/hp-block"),
+            ("ua-hp-block", "disk", "block", "sdc", "scsi", f"{HOTPLUG_DIR}/hp-block", "none", "native"),
         ]
         assert _changes(hotplug_sync(dom, third, context, host)) == NOTHING
 
