@@ -60,3 +60,6 @@ def test_migratable_xml_example(capsys: pytest.CaptureFixture[str]) -> None:
     response = json.loads(capsys.readouterr().out)
     assert response == migratable_xml_from_request(yaml.safe_load(path.read_text()))
     assert (response["destName"], response["disksToCopy"]) == ("dst-ns_vm", ["vda", "vdb"])
+    assert response["flags"] == ["VIR_MIGRATE_LIVE", "VIR_MIGRATE_PEER2PEER", "VIR_MIGRATE_PERSIST_DEST",
+                                 "VIR_MIGRATE_NON_SHARED_INC", "VIR_MIGRATE_AUTO_CONVERGE", "VIR_MIGRATE_PARALLEL"]
+    assert (response["bandwidthMib"], response["parallelConnections"]) == (64, 4)

@@ -15,6 +15,7 @@ from test_request import request
 
 from vmi_converter.api import service_pb2
 from vmi_converter.converter.hotplug import hotplug_disk_from_request
+from vmi_converter.server.cli import main
 
 
 def _message(document: dict) -> service_pb2.HotplugDiskRequest:  # type: ignore[type-arg]
@@ -45,8 +46,6 @@ def test_hostile_domain_xml_is_invalid_argument() -> None:
 
 
 def test_cli_hotplug_disk_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from vmi_converter.server.cli import main
-
     path = tmp_path / "hotplug.json"
     path.write_text(json.dumps(request()))
     assert main(["hotplug-disk", str(path)]) == 0
@@ -70,8 +69,6 @@ def test_probe_error_is_failed_precondition_naming_the_volume() -> None:
 
 
 def test_cli_reports_a_probe_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from vmi_converter.server.cli import main
-
     document = request()
     document["volumes"]["hpvolume1"]["probeError"] = {"message": "stat x: permission denied"}
     path = tmp_path / "hotplug.json"

@@ -14,6 +14,7 @@ from test_migration_request import _request
 
 from vmi_converter.api import service_pb2
 from vmi_converter.converter.migration import migratable_xml_from_request
+from vmi_converter.server.cli import main
 
 
 def _message(document: dict) -> service_pb2.MigratableXMLRequest:  # type: ignore[type-arg]
@@ -51,8 +52,6 @@ def test_missing_vmi_is_invalid_argument() -> None:
 
 
 def test_cli_migratable_xml_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from vmi_converter.server.cli import main
-
     path = tmp_path / "migration.yaml"
     path.write_text(yaml.safe_dump(_request()))
     assert main(["migratable-xml", str(path)]) == 0
@@ -88,8 +87,6 @@ def test_size_probe_error_is_failed_precondition() -> None:
 
 
 def test_cli_reports_a_size_probe_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from vmi_converter.server.cli import main
-
     document = _request()
     document["sourceFacts"]["volumes"]["data"]["virtualSizeError"] = "failed to invoke qemu-img: exit status 1"
     path = tmp_path / "migration.yaml"
