@@ -135,7 +135,9 @@ def _updates(
             _note(not_ready, change.new_volume)
             continue
         live = change.live.model
-        result.append(DiskChange(diff.volume_name(live), diff.target_dev(live), device_xml.update_xml(change)))
+        # A drive converted without a medium has no alias yet: the medium going in names it.
+        volume = diff.volume_name(live) or change.new_volume
+        result.append(DiskChange(volume, diff.target_dev(live), device_xml.update_xml(change)))
     return result
 
 

@@ -144,6 +144,28 @@ def test_inject_a_cdrom() -> None:
     assert (result.attach, result.detach, result.not_ready) == ([], [], [])
 
 
+def test_inject_into_a_drive_that_started_empty() -> None:
+    # A CD-ROM converted without a volume has no alias; the change is named by the medium going in.
+    live = """    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <target dev='sda' bus='sata'/>
+      <readonly/>
+    </disk>"""
+    vmi = manager_vmi(CDROM_DISK, CDROM_VOLUME, hotplug_status("cdrom-volume"))
+    result = hotplug_disk(live_domain(PERM_VOLUME_DISK, live), vmi, {}, {"cdrom-volume": VolumeFacts(ready=True)})
+    change = only(result.update)
+    assert (change.volume, change.target_dev) == ("cdrom-volume", "sda")
+    assert same_xml(
+        change.device_xml,
+        f"""<disk type="file" device="cdrom">
+  <driver name="qemu" type="raw"/>
+  <source file="{HOTPLUG}/cdrom-volume.img"/>
+  <target dev="sda" bus="sata"/>
+  <readonly/>
+</disk>""",
+    ), change.device_xml
+
+
 def test_inject_waits_for_the_medium() -> None:
     # KubeVirt: manager.go syncDisks skips an update whose new medium is not ready yet.
     vmi = manager_vmi(CDROM_DISK, CDROM_VOLUME, hotplug_status("cdrom-volume"))
