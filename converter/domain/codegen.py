@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from vmi_converter.converter.domain import model
-from vmi_converter.converter.domain.declare import ATTR, CHILD, CHILDREN, FLAG, TEXT, TEXT_CHILD, Element
+from vmi_converter.converter.domain.declare import ATTR, CHILD, FLAG, TEXT, TEXT_CHILD, Element, FieldSpec
 
 TARGET = Path(__file__).with_name("emitters.py")
 LINE_LENGTH = 120  # pyproject.toml [tool.ruff]
@@ -60,8 +60,8 @@ def model_classes() -> list[type[Element]]:
 
 
 def emitter_name(cls: type[Element]) -> str:
-    """`DiskSource` -> `emit_disk_source`, `CPUTuneVCPUPin` -> `emit_cpu_tune_vcpu_pin`."""
-    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", cls.__name__)
+    """`DiskSource` -> `emit_disk_source`, `CPUTuneVCPUPin` -> `emit_cpu_tune_vcpu_pin`, `VCPUs` -> `emit_vcpus`."""
+    words = re.findall(r"[A-Z]+s(?=[A-Z]|$)|[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", cls.__name__)
     return "emit_" + "_".join(word.lower() for word in words)
 
 
@@ -82,44 +82,55 @@ def _escaped(variable: str, escape: str, indent: str) -> list[str]:
 def emitter(cls: type[Element]) -> list[str]:
     """The source lines of the emitter of `cls`."""
     leaf = all(spec.kind in (ATTR, TEXT) for spec in cls.SPEC)
-    text = next((spec for spec in cls.SPEC if spec.kind == TEXT), None)
-    namespace = f' xmlns="{cls.NS}"' if cls.NS else ""
-    quote = "'" if namespace else '"'
+    has_text = any(spec.kind == TEXT for spec in cls.SPEC)
     parameters = f"el: model.{cls.__name__}, tag: str, out: list[str], indent: str"
     signature = [f"def {emitter_name(cls)}({parameters}) -> None:"]
     if len(signature[0]) > LINE_LENGTH:  # as `ruff format` splits it
         signature = [f"def {emitter_name(cls)}(", f"    {parameters}", ") -> None:"]
-    lines = ["", "", *signature, f"    head = f{quote}{{indent}}<{{tag}}{namespace}{quote}"]
+    lines = ["", "", *signature, f"    head = {_start_tag(cls)}"]
     if not leaf:
         lines += ["    start = len(out)", '    out.append("")', '    inner = indent + "  "']
     for spec in cls.SPEC:
-        name, value = _xml_name(spec.name) if spec.kind != TEXT else "", f"el.{spec.attr}"
-        if spec.kind == ATTR:
-            lines += [f"    value = {value}", "    if value is not None:"]
-            lines += _escaped("value", "attr_value", "        ")
-            lines += [f"        head = f'{{head}} {name}=\"{{value}}\"'"]
-        elif spec.kind == CHILD:
-            assert spec.cls is not None
-            local = f"{spec.attr}_el"
-            lines += [f"    {local} = {value}", f"    if {local} is not None:"]
-            lines += [f'        {emitter_name(spec.cls)}({local}, "{name}", out, inner)']
-        elif spec.kind == CHILDREN:
-            assert spec.cls is not None
-            local = f"{spec.attr}_item"
-            lines += [
-                f"    for {local} in {value}:",
-                f'        {emitter_name(spec.cls)}({local}, "{name}", out, inner)',
-            ]
-        elif spec.kind == FLAG:
-            lines += [f"    if {value}:", f'        out.append(f"{{inner}}<{name}/>\\n")']
-        elif spec.kind == TEXT_CHILD:
-            lines += [f"    value = {value}", "    if value is not None:"]
-            lines += _escaped("value", "text_value", "        ")
-            lines += [f'        out.append(f"{{inner}}<{name}>{{value}}</{name}>\\n")']
-        else:
-            lines += [f"    content = {value}"]
-    lines += ["    " + line for line in _ending(leaf, text is not None)]
+        lines += ["    " + line for line in _field(spec)]
+    lines += ["    " + line for line in _ending(leaf, has_text)]
     return lines
+
+
+def _start_tag(cls: type[Element]) -> str:
+    """The f-string opening the start tag, with the class's namespace if it has one."""
+    if cls.NS is None:
+        return 'f"{indent}<{tag}"'
+    if not re.fullmatch(r"[\w:/.-]+", cls.NS):
+        raise ValueError(f"{cls.__name__}: namespace {cls.NS!r} is not a plain URI")
+    return f"f'{{indent}}<{{tag}} xmlns=\"{cls.NS}\"'"
+
+
+def _field(spec: FieldSpec) -> list[str]:
+    """The lines emitting one field (at the function's indentation)."""
+    value = f"el.{spec.attr}"
+    if spec.kind == TEXT:  # emitted by the ending, once the children are known
+        return [f"content = {value}"]
+    name = _xml_name(spec.name)
+    if spec.kind == ATTR:
+        escaped = _escaped("value", "attr_value", "    ")
+        return [f"value = {value}", "if value is not None:", *escaped, f"    head = f'{{head}} {name}=\"{{value}}\"'"]
+    if spec.kind == TEXT_CHILD:
+        escaped = _escaped("value", "text_value", "    ")
+        return [
+            f"value = {value}",
+            "if value is not None:",
+            *escaped,
+            f'    out.append(f"{{inner}}<{name}>{{value}}</{name}>\\n")',
+        ]
+    if spec.kind == FLAG:
+        return [f"if {value}:", f'    out.append(f"{{inner}}<{name}/>\\n")']
+    assert spec.cls is not None  # CHILD and CHILDREN
+    call = f'{emitter_name(spec.cls)}({{}}, "{name}", out, inner)'
+    if spec.kind == CHILD:
+        local = f"{spec.attr}_el"
+        return [f"{local} = {value}", f"if {local} is not None:", "    " + call.format(local)]
+    local = f"{spec.attr}_item"
+    return [f"for {local} in {value}:", "    " + call.format(local)]
 
 
 def _ending(leaf: bool, has_text: bool) -> list[str]:

@@ -1093,7 +1093,7 @@ def emit_domain(el: model.Domain, tag: str, out: list[str], indent: str) -> None
         emit_vcpu(vcpu_el, "vcpu", out, inner)
     vcpus_el = el.vcpus
     if vcpus_el is not None:
-        emit_vcp_us(vcpus_el, "vcpus", out, inner)
+        emit_vcpus(vcpus_el, "vcpus", out, inner)
     cputune_el = el.cputune
     if cputune_el is not None:
         emit_cpu_tune(cputune_el, "cputune", out, inner)
@@ -3097,13 +3097,13 @@ def emit_vcpu(el: model.VCPU, tag: str, out: list[str], indent: str) -> None:
         out.append(f"{head}/>\n")
 
 
-def emit_vcp_us(el: model.VCPUs, tag: str, out: list[str], indent: str) -> None:
+def emit_vcpus(el: model.VCPUs, tag: str, out: list[str], indent: str) -> None:
     head = f"{indent}<{tag}"
     start = len(out)
     out.append("")
     inner = indent + "  "
     for vcpu_item in el.vcpu:
-        emit_vcp_us_vcpu(vcpu_item, "vcpu", out, inner)
+        emit_vcpus_vcpu(vcpu_item, "vcpu", out, inner)
     if len(out) > start + 1:
         out[start] = f"{head}>\n"
         out.append(f"{indent}</{tag}>\n")
@@ -3111,7 +3111,7 @@ def emit_vcp_us(el: model.VCPUs, tag: str, out: list[str], indent: str) -> None:
         out[start] = f"{head}/>\n"
 
 
-def emit_vcp_us_vcpu(el: model.VCPUsVCPU, tag: str, out: list[str], indent: str) -> None:
+def emit_vcpus_vcpu(el: model.VCPUsVCPU, tag: str, out: list[str], indent: str) -> None:
     head = f"{indent}<{tag}"
     value = el.id
     if value is not None:
@@ -3374,8 +3374,8 @@ EMITTERS: dict[type[Element], Callable[[Any, str, list[str], str], None]] = {
     model.TPMBackend: emit_tpm_backend,
     model.Timer: emit_timer,
     model.VCPU: emit_vcpu,
-    model.VCPUs: emit_vcp_us,
-    model.VCPUsVCPU: emit_vcp_us_vcpu,
+    model.VCPUs: emit_vcpus,
+    model.VCPUsVCPU: emit_vcpus_vcpu,
     model.VSOCK: emit_vsock,
     model.Video: emit_video,
     model.VideoModel: emit_video_model,
