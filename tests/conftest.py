@@ -43,6 +43,14 @@ def reference() -> Path:
 # @pytest.mark.newer_libvirt("reason").
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="rewrite tests/data/snapshots/*.xml from the converter's current output (tests/README.md)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "newer_libvirt(reason): the domains this test produces need a libvirt newer than 9.0"
