@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vmi_converter.converter.admission.defaults import apply_vmi_defaults, defaulting_copy
+from vmi_converter.converter.admission.defaults import apply_vmi_defaults, defaulting_copy, set_object_defaults
 from vmi_converter.converter.admission.validate import validate_counts, validate_vmi
 from vmi_converter.converter.common.build import BuildState
 from vmi_converter.converter.common.context import Context, context_from_dict
@@ -120,21 +120,26 @@ def new_domain() -> Domain:
 Observer = Callable[[str, Domain], None]
 
 
-def convert(vmi: JSON, context: JSON | Context | None = None) -> Conversion:
+def convert(vmi: JSON, context: JSON | Context | None = None, *, admission_defaults: bool = True) -> Conversion:
     """Convert a VMI (Kubernetes JSON) with its context into a libvirt domain.
 
     The caller's VMI is not modified. Raises ConversionError for a VMI or
-    context that cannot be converted.
+    context that cannot be converted. `admission_defaults=False` applies only
+    KubeVirt's generated API defaulters, as KubeVirt's converter tests do
+    (tests/raw_convert.py); the service always applies the admission defaults.
     """
     ctx = context if isinstance(context, Context) else context_from_dict(context)
-    return build(prepare(vmi, ctx), ctx)
+    return build(prepare(vmi, ctx, admission_defaults), ctx)
 
 
-def prepare(vmi: JSON, ctx: Context) -> JSON:
+def prepare(vmi: JSON, ctx: Context, admission_defaults: bool = True) -> JSON:
     """A defaulted copy of the VMI: what KubeVirt's admission would have stored."""
     validate_vmi(vmi)
     vmi = defaulting_copy(vmi)
-    apply_vmi_defaults(vmi, ctx.arch.name)
+    if admission_defaults:
+        apply_vmi_defaults(vmi, ctx.arch.name)
+    else:
+        set_object_defaults(vmi)
     validate_counts(vmi)
     return vmi
 

@@ -9,10 +9,8 @@ ported from there use this so their inputs mean what they meant in KubeVirt.
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
 from vmi_converter.converter import pipeline
-from vmi_converter.converter.admission.defaults import set_object_defaults
 from vmi_converter.converter.domain.model import Domain
 
 
@@ -31,5 +29,4 @@ def with_minimal_memory(vmi: dict[str, Any]) -> dict[str, Any]:
 
 def raw_convert(vmi: dict[str, Any], context: dict[str, Any] | None = None) -> Domain:
     vmi = with_minimal_memory(vmi)
-    with patch.object(pipeline, "apply_vmi_defaults", lambda vmi, arch: set_object_defaults(vmi)):
-        return pipeline.convert(vmi, context or {}).domain
+    return pipeline.convert(vmi, context or {}, admission_defaults=False).domain
