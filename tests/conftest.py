@@ -58,21 +58,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "status_only: a randomised campaign that asserts status codes only")
 
 
+# A canary for the check itself: domains produced by tests the check applies to, and domains it
+# checked. A run that produced some and checked none fails at the end (pytest_sessionfinish);
+# tests/test_canaries.py also proves the check fails a test whose domain libvirt refuses.
+LIBVIRT_CHECK_COUNTS = {"produced": 0, "checked": 0}
+
+
 @pytest.fixture(autouse=True)
 def _domains_pass_libvirt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     from vmi_converter.converter.pipeline import Conversion
 
+    exempt = request.node.get_closest_marker("newer_libvirt") or request.node.get_closest_marker("status_only")
     produced: list[str] = []
     render = Conversion.xml.fget  # type: ignore[attr-defined]
 
     def recording(self: Conversion) -> str:
         xml: str = render(self)
         produced.append(xml)
+        LIBVIRT_CHECK_COUNTS["produced"] += not exempt
         return xml
 
     monkeypatch.setattr(Conversion, "xml", property(recording))
     yield
-    if request.node.get_closest_marker("newer_libvirt") or request.node.get_closest_marker("status_only"):
+    if exempt:
         return
     from libvirt_check import libvirt_parse, schema_errors
 
@@ -80,3 +88,15 @@ def _domains_pass_libvirt(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
         errors = schema_errors(xml)
         assert not errors, f"a produced domain fails libvirt's schema: {errors[:3]}\n{xml}"
         libvirt_parse(xml)
+        LIBVIRT_CHECK_COUNTS["checked"] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if LIBVIRT_CHECK_COUNTS["produced"] and not LIBVIRT_CHECK_COUNTS["checked"]:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"tests/conftest.py: {LIBVIRT_CHECK_COUNTS['produced']} domains produced, none checked by libvirt: "
+                "the every-domain check went quiet", red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
