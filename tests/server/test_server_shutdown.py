@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import grpc
@@ -62,7 +61,7 @@ def test_sigterm_during_a_stream_answers_every_item_sent_before_it() -> None:
 def test_health_turns_not_serving_before_new_calls_are_refused() -> None:
     with server_process(
         "--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0", "--workers", "1",
-        "--shutdown-delay", "4", "--grace", "10",
+        "--shutdown-delay", "6", "--grace", "10",
     ) as server:  # fmt: skip
         start = server.started()
         target, health_target = start["listen"][0], start["health_listen"][0]
@@ -75,15 +74,15 @@ def test_health_turns_not_serving_before_new_calls_are_refused() -> None:
             feeder.send(stream_item("vm", "before"))
             assert next(stream).id == "before"
 
-            signalled = time.monotonic()
             server.signal(signal.SIGTERM)
-            wait_until(lambda: _health(health_target) == NOT_SERVING, timeout=2)
+            server.wait_line("shutdown")
+            wait_until(lambda: _health(health_target) == NOT_SERVING, timeout=20)
             assert _health(health_target, "kubevirt.converter.v1.Converter") == NOT_SERVING
-            # During the shutdown delay the server still takes new calls ...
+            # During the shutdown delay the server still takes new calls (once it stops taking them it
+            # answers UNAVAILABLE, so an answer here proves the delay) ...
             assert client.Convert(convert_request(request_id="late"), timeout=5).id == "late"
-            assert time.monotonic() - signalled < 4
             # ... and after it, it refuses them while the open stream keeps being served.
-            wait_until(lambda: _refused(target), timeout=8)
+            wait_until(lambda: _refused(target), timeout=30)
             feeder.send(stream_item("vm", "during-drain"))
             assert next(stream).id == "during-drain"
             assert _health(health_target) == NOT_SERVING  # the health port stays up while draining
@@ -110,14 +109,15 @@ def test_calls_still_open_when_the_grace_ends_are_cut_and_the_server_exits_0() -
             stream = service_pb2_grpc.ConverterStub(channel).ConvertStream(iter(feeder), timeout=60)
             feeder.send(stream_item("vm", "a"))
             assert next(stream).id == "a"
-            signalled = time.monotonic()
             server.signal(signal.SIGTERM)
             with pytest.raises(grpc.RpcError) as raised:
                 next(stream)  # never half-closed: the grace runs out
             feeder.close()
         assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert server.wait(20) == 0
-        assert 0.9 < time.monotonic() - signalled < 5
+        assert server.wait(20) == 0  # the stream's 60 s deadline is not what ended it
+    # The server waited for the grace before cutting the call (a lower bound: load cannot break it).
+    (stopped,) = server.find("stopped")
+    assert stopped["duration_s"] >= 1
     (line,) = server.find("rpc", method="kubevirt.converter.v1.Converter/ConvertStream")
     assert line["items"] == 1
     # gRPC cancels the call at the end of the grace; the server side usually sees the cancellation, but
@@ -126,17 +126,16 @@ def test_calls_still_open_when_the_grace_ends_are_cut_and_the_server_exits_0() -
 
 
 def test_a_second_sigterm_cuts_the_grace_short() -> None:
-    with server_process("--listen", "127.0.0.1:0", "--workers", "1", "--grace", "60") as server:
+    with server_process("--listen", "127.0.0.1:0", "--workers", "1", "--grace", "600") as server:
         target = server.started()["listen"][0]
         feeder = Feeder()
         with grpc.insecure_channel(target) as channel:
-            stream = service_pb2_grpc.ConverterStub(channel).ConvertStream(iter(feeder), timeout=90)
+            stream = service_pb2_grpc.ConverterStub(channel).ConvertStream(iter(feeder), timeout=300)
             feeder.send(stream_item("vm", "a"))
             assert next(stream).id == "a"
             server.signal(signal.SIGTERM)
             server.wait_line("shutdown")
-            signalled = time.monotonic()
             server.signal(signal.SIGTERM)
-            assert server.wait(20) == 0
-            assert time.monotonic() - signalled < 5
+            # Exiting at all proves the cut: the grace (600 s) and the call's deadline (300 s) are far off.
+            assert server.wait(120) == 0
             feeder.close()
