@@ -210,8 +210,9 @@ def test_presence_is_kept() -> None:
 
 
 def test_unknown_fields_are_rejected() -> None:
-    with pytest.raises(json_format.ParseError):
+    with pytest.raises(json_format.ParseError) as err:
         json_format.Parse('{"spec": {"domain": {"cpu": {"coers": 2}}}}', vmi_pb2.VirtualMachineInstance())
+    assert 'has no field named "coers" at "VirtualMachineInstance.spec.domain.cpu"' in str(err.value)
 
 
 def test_kubernetes_values_parse() -> None:

@@ -125,8 +125,11 @@ def test_pinning(case: PinningCase) -> None:
 # KubeVirt: vcpu_test.go generateNegativeCPUPinningTests "should not pin ..."
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name("should not pin")) for c in NEGATIVE])
 def test_no_pinning(case: PinningCase) -> None:
-    with pytest.raises(ConversionError):
+    with pytest.raises(ConversionError) as err:
         case.pool(seed=1).fit_cores()
+    assert (err.value.field, err.value.message) == (
+        "context.cpuSet", "could not fit 1 core(s) without crossing numa cell boundaries for individual cores"
+    )
 
 
 SIBLING_PAIRS = host_topology(1, 2, 1, 7, 0, 6, 2, 8, 3, 9, 4, 10, 5, 11)

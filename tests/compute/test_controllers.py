@@ -259,6 +259,17 @@ def _configure(vmi: JSON, arch: str, **context: Any) -> list[Controller]:
     return domain.devices.controllers
 
 
+def _all_controllers(arch: str, scsi: str = "") -> list[str]:
+    """The controllers of `_converter_test_vmi` on `arch`: USB, then the given SCSI one, then virtio-serial."""
+    usb = "qemu-xhci" if arch == "arm64" else "none"
+    serial = "virtio" if arch == "s390x" else "virtio-non-transitional"
+    return [
+        f'<controller type="usb" index="0" model="{usb}"/>\n',
+        *([scsi] if scsi else []),
+        f'<controller type="virtio-serial" index="0" model="{serial}"/>\n',
+    ]
+
+
 # KubeVirt: converter_test.go "with ephemeral disk" DescribeTable "a scsi controller should "
 @pytest.mark.parametrize(
     ("enabled", "kind", "model", "arch"),
@@ -277,9 +288,8 @@ def test_converter_scsi_controller(enabled: bool, kind: str, model: str, arch: s
     vmi = _converter_test_vmi()
     vmi["spec"]["domain"]["devices"]["disableHotplug"] = not enabled
     got = [to_xml(c, "controller") for c in _configure(vmi, arch)]
-    assert f'<controller type="{kind}" index="0" model="{model}"/>\n' in got
-    if not enabled:
-        assert all("scsi" not in c for c in got)
+    scsi = f'<controller type="{kind}" index="0" model="{model}"/>\n' if enabled else ""
+    assert got == _all_controllers(arch, scsi)
 
 
 # KubeVirt: converter_test.go DescribeTable
@@ -290,8 +300,8 @@ def test_converter_scsi_disk_with_iothreads(arch: str, model: str) -> None:
     vmi = _converter_test_vmi()
     vmi["spec"]["domain"]["devices"]["disks"][0]["disk"]["bus"] = "scsi"
     got = [to_xml(c, "controller") for c in _configure(vmi, arch)]
-    assert (f'<controller type="scsi" index="0" model="{model}">\n'
-            '  <driver iothread="1" queues="1"/>\n</controller>\n') in got
+    assert got == _all_controllers(arch, f'<controller type="scsi" index="0" model="{model}">\n'
+                                         '  <driver iothread="1" queues="1"/>\n</controller>\n')
 
 
 # KubeVirt: converter_test.go DescribeTable
@@ -305,14 +315,14 @@ def test_converter_scsi_disk_without_iothreads(arch: str, model: str) -> None:
     for disk in disks:
         disk.pop("dedicatedIOThread", None)
     got = [to_xml(c, "controller") for c in _configure(vmi, arch)]
-    assert f'<controller type="scsi" index="0" model="{model}"/>\n' in got
+    assert got == _all_controllers(arch, f'<controller type="scsi" index="0" model="{model}"/>\n')
 
 
 # KubeVirt: converter_test.go "should not add a virtio-scsi controller if no scsi disk is present"
 def test_converter_no_scsi_disk() -> None:
     vmi = _converter_test_vmi()
     vmi["spec"]["domain"]["devices"]["disks"][0]["disk"]["bus"] = "sata"
-    assert all(c.type != "scsi" for c in _configure(vmi, "amd64"))
+    assert [to_xml(c, "controller") for c in _configure(vmi, "amd64")] == _all_controllers("amd64")
 
 
 # KubeVirt: converter_test.go DescribeTable "usb controller"

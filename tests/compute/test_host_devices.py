@@ -352,8 +352,9 @@ def test_empty_pools(kind: str, prefix: str) -> None:
     # and "... when no resources are specified"
     resource = f"vendor.com/{kind}_name0"
     for resources in ([], [resource]):
-        with pytest.raises(HostDeviceError):
+        with pytest.raises(HostDeviceError) as err:
             AddressPool(prefix, resources, {}).pop(resource)
+        assert str(err.value) == f"resource {resource} does not exist"
 
 
 @pytest.mark.parametrize("kind", ["hostdev", "gpu"])
@@ -701,8 +702,9 @@ def test_netstatus_pool_pops_once() -> None:
     pool = netinfo_pool(*THREE_NETWORKS)
     for network, address in THREE_NETWORKS:
         assert pool.pop(network) == address
-        with pytest.raises(HostDeviceError):
+        with pytest.raises(HostDeviceError) as err:
             pool.pop(network)
+        assert str(err.value) == f'PCI-Address for SR-IOV network "{network}" not found'
 
 
 # KubeVirt: pcipool_netstatus_test.go DescribeTable "should return empty pool given network-info annotation with"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lxml import etree
 from raw_convert import with_minimal_memory
 
 from vmi_converter.converter.common.build import BuildState
@@ -40,4 +41,8 @@ def test_panic_device_without_model() -> None:
 def test_convert_panic_device() -> None:
     vmi = {"metadata": {"name": "testvmi", "namespace": "mynamespace"},
            "spec": {"domain": {"devices": {"panicDevices": [{"model": "hyperv"}]}}}}
-    assert '<panic model="hyperv"/>' in convert(with_minimal_memory(vmi), {"allowEmulation": True}).xml
+    xml = convert(with_minimal_memory(vmi), {"allowEmulation": True}).xml
+    devices = etree.fromstring(xml.encode()).find("devices")
+    assert devices is not None
+    # The whole element: its attributes, no children, no text.
+    assert [(dict(p.attrib), list(p), p.text) for p in devices.iter("panic")] == [({"model": "hyperv"}, [], None)]

@@ -39,4 +39,8 @@ def test_policy(policy: str, expected: str) -> None:
 def test_policy_in_domain_xml() -> None:
     domain = new_domain()
     reboot_policy.configure({"spec": {"domain": {"rebootPolicy": "Terminate"}}}, domain, Context(), BuildState())
-    assert "  <on_reboot>destroy</on_reboot>\n" in to_xml(domain)
+    assert to_xml(domain) == (
+        "<domain>\n  <os/>\n  <devices/>\n  <metadata>\n"
+        '    <kubevirt xmlns="http://kubevirt.io">\n      <uid></uid>\n    </kubevirt>\n  </metadata>\n'
+        "  <cpu/>\n  <on_reboot>destroy</on_reboot>\n</domain>\n"
+    )

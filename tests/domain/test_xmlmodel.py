@@ -42,8 +42,9 @@ def test_special_characters_are_escaped() -> None:
 
 
 def test_control_characters_are_refused() -> None:
-    with pytest.raises(XMLValueError):
+    with pytest.raises(XMLValueError) as err:
         to_xml(Entry(name="bell\x07", value=""), "entry")
+    assert str(err.value) == "value 'bell\\x07' contains characters XML cannot carry"
 
 
 def test_parse_then_emit_round_trips() -> None:
@@ -64,5 +65,6 @@ def test_parse_then_emit_round_trips() -> None:
 
 def test_lone_surrogates_are_refused() -> None:
     """JSON can carry "\\ud800"; it has no UTF-8 form, so it must not reach the XML."""
-    with pytest.raises(XMLValueError):
+    with pytest.raises(XMLValueError) as err:
         to_xml(Entry(name="x", value="a\ud800b"), "entry")
+    assert str(err.value) == "value 'a\\ud800b' contains characters XML cannot carry"

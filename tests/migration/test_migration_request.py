@@ -142,13 +142,48 @@ def test_full_request_runs_both_stages() -> None:
     }
 
 
+# The source stage only: the new UID, the block volume's slice; the source's CPU pinning, name and
+# cloud-init path stay (the target stage would rewrite them).
+_SOURCE_STAGE_XML = f"""<domain type="kvm" id="7">
+  <name>src-ns_vm</name>
+  <metadata><kubevirt xmlns="http://kubevirt.io"><uid>{_TARGET_UID}</uid></kubevirt></metadata>
+  <vcpu placement="static">2</vcpu>
+  <cputune><vcpupin vcpu="0" cpuset="2"/><vcpupin vcpu="1" cpuset="3"/></cputune>
+  <devices>
+    <disk type="block" device="disk">
+      <source dev="/dev/data"><slices><slice type="storage" offset="0" size="{SIZE}"/></slices></source>
+      <target dev="vda" bus="virtio"/>
+      <alias name="ua-data"/>
+    </disk>
+    <disk type="file" device="disk">
+      <source file="/var/run/kubevirt-ephemeral-disks/cloud-init-data/src-ns/vm/noCloud.iso"/>
+      <target dev="vdb" bus="virtio"/>
+      <readonly/>
+      <alias name="ua-cloudinit"/>
+    </disk>
+    <disk type="block" device="disk">
+      <source dev="/dev/shared"/>
+      <target dev="vdc" bus="virtio"/>
+      <alias name="ua-shared"/>
+    </disk>
+    <interface type="ethernet">
+      <target dev="tap1" managed="no"/>
+      <alias name="ua-sec"/>
+    </interface>
+    <hostdev mode="subsystem" type="mdev" model="vfio-pci">
+      <source><address uuid="aaaa"/></source>
+      <alias name="ua-gpu-gpu1"/>
+    </hostdev>
+  </devices>
+</domain>"""
+
+
 def test_request_without_target_runs_only_the_source_stage() -> None:
     request = _request()
     del request["targetFacts"]
     response = migratable_xml_from_request(request)
-    assert 'cpuset="2"' in response["domainXml"]
-    assert "/src-ns/vm/noCloud.iso" in response["domainXml"]
-    assert f"<uid>{_TARGET_UID}</uid>" in response["domainXml"]
+    assert canonical(response["domainXml"]) == canonical(_SOURCE_STAGE_XML)
+    assert (response["destName"], response["disksToCopy"]) == ("dst-ns_vm", ["vda", "vdb"])
 
 
 @pytest.mark.parametrize(("request_update", "field", "message"), [

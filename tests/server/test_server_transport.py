@@ -70,7 +70,13 @@ def test_stale_socket_is_replaced(sock_dir: Path) -> None:
     stale.bind(str(path))
     stale.close()  # the file stays, nobody listens
     running = start(ServerConfig(listen=[f"unix:{path}"]))
-    running.stop(0)
+    try:
+        assert path.is_socket()
+        with grpc.insecure_channel(f"unix:{path}") as channel:
+            reply = service_pb2_grpc.ConverterStub(channel).Convert(convert_request(request_id="s"), timeout=10)
+        assert reply.id == "s"  # the new server answers on the path the stale file held
+    finally:
+        running.stop(0)
 
 
 def test_regular_file_in_the_way_is_not_removed(sock_dir: Path) -> None:
