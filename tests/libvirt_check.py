@@ -2,7 +2,10 @@
 
 Two real components: libvirt's RelaxNG schema (what `virt-xml-validate`
 uses) and libvirt's own parser (the `test:///default` driver: define, dump,
-undefine). Comparing two domains after libvirt parsed both ignores what
+undefine). The schema is the newest libvirt release's, fetched by
+`scripts/setup-schema` into .cache/libvirt-schemas/VERSION; without it the
+installed libvirt's (9.0) is used and `schema_source()` says so. The parser is
+always the installed libvirt. Comparing two domains after libvirt parsed both ignores what
 libvirt treats as equal (element order, `<x></x>` vs `<x/>`, defaults it
 fills in), which is the rule the expected KubeVirt outputs are held to.
 """
@@ -11,11 +14,14 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from pathlib import Path
 
 from lxml import etree
 
-SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+REPO = Path(__file__).resolve().parents[1]
+NEWEST_SCHEMAS = REPO / ".cache" / "libvirt-schemas"
+INSTALLED_SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 
 try:
@@ -24,9 +30,33 @@ except ImportError:  # pragma: no cover - CI installs it
     libvirt = None
 
 
+def _version_key(version: str) -> list[int]:
+    return [int(part) for part in re.findall(r"\d+", version)]
+
+
+@functools.cache
+def newest_schema() -> Path | None:
+    """domain.rng of the newest libvirt release scripts/setup-schema fetched, if any."""
+    fetched = [d for d in NEWEST_SCHEMAS.glob("*") if (d / "domain.rng").is_file()]
+    if not fetched:
+        return None
+    return max(fetched, key=lambda d: _version_key(d.name)) / "domain.rng"
+
+
+def schema_source() -> str:
+    """Which schema the checks use, for the test report."""
+    newest = newest_schema()
+    if newest is not None:
+        return f"libvirt {newest.parent.name} schema ({newest.parent.relative_to(REPO)})"
+    return (
+        f"FELL BACK to the installed libvirt's schema ({INSTALLED_SCHEMA}): run scripts/setup-schema "
+        "to validate against the newest libvirt release"
+    )
+
+
 @functools.cache
 def _schema() -> etree.RelaxNG:
-    return etree.RelaxNG(etree.parse(str(SCHEMA)))
+    return etree.RelaxNG(etree.parse(str(newest_schema() or INSTALLED_SCHEMA)))
 
 
 @functools.cache
