@@ -29,6 +29,10 @@ def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> Non
         if domain.clock is None:
             domain.clock = Clock()
         domain.clock.timers.append(Timer(name="tsc", frequency=str(frequency)))
+    if domain.clock is not None and domain.clock.offset is None:
+        # libvirt's schema requires an offset and its default is utc; KubeVirt leaves it out when
+        # the VMI sets timers (or only the TSC frequency) without utc/timezone.
+        domain.clock.offset = "utc"
 
 
 def _clock_from_spec(spec_clock: JSON) -> Clock:

@@ -70,7 +70,9 @@ def _configure_features(vmi: JSON, cpu: CPU, mpx_validation: bool) -> None:
     if not isinstance(spec_cpu, dict):
         return
     requested = [obj(feature) for feature in items(spec_cpu.get("features"))]
-    cpu.features.extend(CPUFeature(name=f.get("name"), policy=f.get("policy") or None) for f in requested)
+    # A feature without policy is required (KubeVirt's API default, and what libvirt assumes);
+    # newer libvirt schemas refuse a <feature> without policy, which KubeVirt emits.
+    cpu.features.extend(CPUFeature(name=f.get("name"), policy=f.get("policy") or "require") for f in requested)
     model = spec_cpu.get("model") or ""
     # libvirt refuses named models whose cpu_map lists the deprecated mpx feature
     # unless it is disabled (libvirt issue 304).

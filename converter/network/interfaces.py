@@ -10,6 +10,7 @@ completed by the launcher from the pod network namespace, not here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from vmi_converter.converter.common.aliases import user_alias
@@ -95,7 +96,7 @@ def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
     if isinstance(acpi_index, int) and acpi_index > 0:
         result.acpi = ACPI(index=acpi_index)
     if iface.get("macAddress"):
-        result.mac = MAC(mac=iface["macAddress"])
+        result.mac = MAC(mac=colon_mac(iface["macAddress"], f"{_IFACES}[{index}].macAddress"))
     if _attachment(iface, ctx) == TAP:
         _apply_tap_binding(result, iface, ctx, launch_security)
     elif iface.get("passtBinding") is not None:
@@ -106,6 +107,22 @@ def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
             f"interface {name} has no domain attachment: set context.domainAttachmentByInterfaceName[{name!r}]",
         )
     return result
+
+
+# The 6-octet spellings Go's net.ParseMAC (KubeVirt's admission) accepts: colons, dashes, dotted groups.
+_SEPARATED_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
+_DOTTED_MAC = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
+
+
+def colon_mac(address: Any, field: str) -> str:
+    """The MAC as libvirt reads it (colon-separated, case kept); KubeVirt copies other spellings as-is."""
+    text = address if isinstance(address, str) else ""
+    if _SEPARATED_MAC.fullmatch(text):
+        return text.replace("-", ":")
+    if _DOTTED_MAC.fullmatch(text):
+        digits = text.replace(".", "")
+        return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+    raise ConversionError(field, f"malformed MAC address ({address})")
 
 
 def _virtio_driver(vmi: JSON, requires_iommu: bool) -> InterfaceDriver | None:

@@ -41,6 +41,7 @@ from vmi_converter.converter.storage.volumes import (
     apply_hotplug_volume,
     apply_missing_volume,
     apply_volume,
+    reject_file_lun,
 )
 
 ERROR_POLICIES = ("stop", "ignore", "report", "enospace")
@@ -122,6 +123,7 @@ def _convert(spec_disk: JSON, vmi: JSON, ctx: Context, settings: _Settings, disk
         apply_hotplug_volume(disk, found[1], found[0], ctx)
     else:
         apply_volume(disk, found[1], found[0], vmi, ctx, disk_field, settings.virtio_model)
+    reject_file_lun(disk, name, disk_field)
     disk.blockio = block_io(spec_disk, disk, ctx, disk_field)
     ready = (
         found is None

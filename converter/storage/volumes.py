@@ -111,6 +111,13 @@ def _reject_lun(disk: Disk, name: str, field: str) -> None:
         raise ConversionError(f"{field}.lun", f"device {name} is of type lun. Not compatible with a file based disk")
 
 
+def reject_file_lun(disk: Disk, name: str, field: str) -> None:
+    """A LUN (and its SCSI reservations) needs a block device: libvirt refuses one on a file
+    (filesystem PVC or DataVolume, hostDisk, ephemeral overlay); KubeVirt emits it."""
+    if disk.type == "file":
+        _reject_lun(disk, name, field)
+
+
 def _sysprep(disk: Disk, volume: str) -> None:
     _source(disk).file = paths.sysprep_iso(volume)
     disk.type = "file"

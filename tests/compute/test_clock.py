@@ -35,6 +35,7 @@ def test_no_clock_when_unspecified() -> None:
 
 
 # KubeVirt: compute/clock_test.go DescribeTable "should configure the domain clock from the VMI spec"
+# A clock without utc/timezone gets offset="utc" (KubeVirt writes none; docs/differences.md).
 @pytest.mark.parametrize(
     ("vmi", "expected"),
     [
@@ -46,21 +47,22 @@ def test_no_clock_when_unspecified() -> None:
                      '<clock offset="utc" adjustment="3600"/>\n', id="utc offset with seconds adjustment"),
         pytest.param(
             _with_clock({"timer": {"rtc": {"track": "guest", "tickPolicy": "catchup", "present": True}}}),
-            '<clock>\n  <timer name="rtc" tickpolicy="catchup" present="yes" track="guest"/>\n</clock>\n',
+            '<clock offset="utc">\n  <timer name="rtc" tickpolicy="catchup" present="yes" track="guest"/>\n</clock>\n',
             id="RTC timer"),
         pytest.param(
             _with_clock({"timer": {"pit": {"tickPolicy": "delay", "present": False}}}),
-            '<clock>\n  <timer name="pit" tickpolicy="delay" present="no"/>\n</clock>\n',
+            '<clock offset="utc">\n  <timer name="pit" tickpolicy="delay" present="no"/>\n</clock>\n',
             id="PIT timer with disabled state"),
         pytest.param(
             _with_clock({"timer": {"kvm": {}}}),
-            '<clock>\n  <timer name="kvmclock" present="yes"/>\n</clock>\n', id="KVM timer"),
+            '<clock offset="utc">\n  <timer name="kvmclock" present="yes"/>\n</clock>\n', id="KVM timer"),
         pytest.param(
             _with_clock({"timer": {"hpet": {"tickPolicy": "delay", "present": True}}}),
-            '<clock>\n  <timer name="hpet" tickpolicy="delay" present="yes"/>\n</clock>\n', id="HPET timer"),
+            '<clock offset="utc">\n  <timer name="hpet" tickpolicy="delay" present="yes"/>\n</clock>\n',
+            id="HPET timer"),
         pytest.param(
             _with_clock({"timer": {"hyperv": {"present": True}}}),
-            '<clock>\n  <timer name="hypervclock" present="yes"/>\n</clock>\n', id="Hyperv timer"),
+            '<clock offset="utc">\n  <timer name="hypervclock" present="yes"/>\n</clock>\n', id="Hyperv timer"),
         pytest.param(
             _with_clock({
                 "utc": {},
@@ -82,7 +84,7 @@ def test_no_clock_when_unspecified() -> None:
             id="all timers together"),
         pytest.param(
             _invtsc(1234567890),
-            '<clock>\n  <timer name="tsc" frequency="1234567890"/>\n</clock>\n',
+            '<clock offset="utc">\n  <timer name="tsc" frequency="1234567890"/>\n</clock>\n',
             id="TSC timer without existing clock"),
         pytest.param(
             _invtsc(9999, {"utc": {}, "timer": {"kvm": {}}}),
@@ -95,6 +97,12 @@ def test_no_clock_when_unspecified() -> None:
 )
 def test_clock_from_spec(vmi: JSON, expected: str) -> None:
     assert _clock_xml(vmi) == expected
+
+
+def test_clock_offset_is_utc_when_the_vmi_sets_none() -> None:
+    vmi = _with_clock({"timer": {"kvm": {"present": False}}})
+    assert _clock_xml(vmi) == '<clock offset="utc">\n  <timer name="kvmclock" present="no"/>\n</clock>\n'
+    assert _clock_xml(_invtsc(1000)) == '<clock offset="utc">\n  <timer name="tsc" frequency="1000"/>\n</clock>\n'
 
 
 # KubeVirt: converter_test.go Context("when TSC Frequency"), through the whole pipeline.

@@ -112,6 +112,14 @@ def test_features_from_vmi_spec() -> None:
     assert _xml(_configure(vmi, _ctx())) == _cpu("custom", (1, 1, 1), 1, model="Skylake-Server", features=features)
 
 
+# KubeVirt writes <feature name="ssbd"/>, which newer libvirt schemas refuse; require is the API's
+# documented default (docs/differences.md).
+def test_feature_without_policy_is_required() -> None:
+    vmi = _vmi({"model": "host-model", "features": [{"name": "ssbd"}, {"name": "pcid", "policy": ""}]})
+    features = '  <feature name="ssbd" policy="require"/>\n  <feature name="pcid" policy="require"/>\n'
+    assert _xml(_configure(vmi, _ctx())) == _cpu("host-model", (1, 1, 1), 1, features=features)
+
+
 MPX_DISABLED = '  <feature name="mpx" policy="disable"/>\n'
 
 

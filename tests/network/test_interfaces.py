@@ -401,3 +401,29 @@ def test_acpi_index_and_mac() -> None:
         '  <acpi index="3"/>\n'
         "</interface>\n"
     ]
+
+
+# KubeVirt's admission takes any spelling Go's net.ParseMAC reads and both converters copy it; libvirt
+# only reads colons, so dashes and dotted groups become colons (case kept; docs/differences.md).
+@pytest.mark.parametrize(
+    "written", ["02-AB-cd-00-11-6b", "02:AB:cd:00:11:6b", "02ab.cd00.116b"], ids=["dashes", "colons", "dotted"]
+)
+def test_mac_in_colon_form(written: str) -> None:
+    got = configured(vmi_with([bridge(macAddress=written)], [POD_NETWORK]), tap_ctx("default"))
+    colons = "02:ab:cd:00:11:6b" if written == "02ab.cd00.116b" else "02:AB:cd:00:11:6b"
+    assert got == [
+        '<interface type="ethernet">\n'
+        "  <source/>\n"
+        '  <model type="virtio-non-transitional"/>\n'
+        f'  <mac address="{colons}"/>\n'
+        '  <alias name="ua-default"/>\n'
+        "</interface>\n"
+    ]
+
+
+@pytest.mark.parametrize("written", ["02-ab-cd-00-11", "02:ab-cd:00:11:6b", "02:ab:cd:00:11:6b:01:02", 42])
+def test_malformed_mac_is_refused(written: object) -> None:
+    with pytest.raises(ConversionError) as err:
+        configured(vmi_with([bridge(macAddress=written)], [POD_NETWORK]), tap_ctx("default"))
+    assert err.value.field == "spec.domain.devices.interfaces[0].macAddress"
+    assert err.value.message == f"malformed MAC address ({written})"

@@ -393,8 +393,8 @@ def test_pvc_capacity_is_not_emitted(requests: int, capacity: int) -> None:
 
 
 SCSI_DISK = (
-    '<disk device="{device}" type="file">\n'
-    '  <source file="/var/run/kubevirt-private/vmi-disks/myvol/disk.img"/>\n'
+    '<disk device="{device}" type="{type}">\n'
+    '  <source {source}/>\n'
     '  <target bus="scsi" dev="sda"/>\n'
     '  <driver error_policy="stop" name="qemu" type="raw" discard="unmap"/>\n'
     '  <alias name="ua-myvol"/>\n'
@@ -403,10 +403,15 @@ SCSI_DISK = (
 )
 
 
-# KubeVirt: "should assign SCSI controller address" (LUN-type disk, Disk-type disk)
-@pytest.mark.parametrize(("pair", "device"), [(lun_pvc("myvol"), "lun"), (pvc("myvol", "scsi"), "disk")])
-def test_scsi_address(pair: tuple, device: str) -> None:
-    assert single_disk_xml(vmi(pair), ctx(permanent=("myvol",))) == SCSI_DISK.format(device=device)
+# KubeVirt: "should assign SCSI controller address" (LUN-type disk, Disk-type disk). The LUN is on a
+# block PVC: a LUN on a filesystem PVC is refused (docs/differences.md).
+@pytest.mark.parametrize(
+    ("pair", "device", "block"), [(lun_pvc("myvol"), "lun", True), (pvc("myvol", "scsi"), "disk", False)]
+)
+def test_scsi_address(pair: tuple, device: str, block: bool) -> None:
+    got = single_disk_xml(vmi(pair), ctx(permanent=("myvol",), isBlockPVC={"myvol": block}))
+    source = 'dev="/dev/myvol"' if block else 'file="/var/run/kubevirt-private/vmi-disks/myvol/disk.img"'
+    assert got == SCSI_DISK.format(device=device, type="block" if block else "file", source=source)
 
 
 # KubeVirt: "should set the virtio model per architecture"
@@ -507,10 +512,11 @@ def test_boot_order() -> None:
 
 # KubeVirt: "should set LUN reservation source"
 def test_lun_reservation() -> None:
-    got = single_disk_xml(vmi(lun_pvc("mylun", reservation=True)), ctx(permanent=("mylun",)))
+    context = ctx(permanent=("mylun",), isBlockPVC={"mylun": True})
+    got = single_disk_xml(vmi(lun_pvc("mylun", reservation=True)), context)
     assert got == (
-        '<disk device="lun" type="file">\n'
-        f'  <source file="{pvc_image("mylun")}">\n'
+        '<disk device="lun" type="block">\n'
+        '  <source dev="/dev/mylun">\n'
         '    <reservations managed="no" migration="yes">\n'
         '      <source type="unix" path="/var/run/kubevirt/daemons/pr/pr-helper.sock" mode="client"/>\n'
         "    </reservations>\n"
@@ -566,10 +572,10 @@ def test_dedicated_iothreads_after_auto_pool() -> None:
 # KubeVirt: "should not assign IOThreads to non-virtio disks"
 def test_no_iothreads_on_scsi() -> None:
     spec = vmi(lun_pvc("scsi-disk"), ioThreadsPolicy="auto")
-    got = single_disk_xml(spec, ctx(permanent=("scsi-disk",)))
+    got = single_disk_xml(spec, ctx(permanent=("scsi-disk",), isBlockPVC={"scsi-disk": True}))
     assert got == (
-        '<disk device="lun" type="file">\n'
-        f'  <source file="{pvc_image("scsi-disk")}"/>\n'
+        '<disk device="lun" type="block">\n'
+        '  <source dev="/dev/scsi-disk"/>\n'
         '  <target bus="scsi" dev="sda"/>\n'
         '  <driver error_policy="stop" name="qemu" type="raw" discard="unmap"/>\n'
         '  <alias name="ua-scsi-disk"/>\n'
@@ -611,12 +617,12 @@ def test_supplemental_pool_without_count_is_an_error() -> None:
 # KubeVirt: "should assign correct prefixes for different bus types"
 def test_prefix_per_bus() -> None:
     spec = vmi(pvc("virtio-disk"), lun_pvc("scsi-lun"))
-    got = disk_xmls(spec, ctx(permanent=("virtio-disk", "scsi-lun")))
+    got = disk_xmls(spec, ctx(permanent=("virtio-disk", "scsi-lun"), isBlockPVC={"scsi-lun": True}))
     assert got == [
         virtio_file_disk("virtio-disk", pvc_image("virtio-disk"), raw_driver()),
         (
-            '<disk device="lun" type="file">\n'
-            f'  <source file="{pvc_image("scsi-lun")}"/>\n'
+            '<disk device="lun" type="block">\n'
+            '  <source dev="/dev/scsi-lun"/>\n'
             '  <target bus="scsi" dev="sda"/>\n'
             '  <driver error_policy="stop" name="qemu" type="raw" discard="unmap"/>\n'
             '  <alias name="ua-scsi-lun"/>\n'

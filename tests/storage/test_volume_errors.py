@@ -84,6 +84,26 @@ def test_lun_on_generated_image(source: dict) -> None:
     assert err.message == "device vol is of type lun. Not compatible with a file based disk"
 
 
+# Not in KubeVirt, which emits these (libvirt refuses a LUN, and its <reservations>, on a file).
+@pytest.mark.parametrize(
+    ("source", "facts"),
+    [
+        ({"persistentVolumeClaim": {"claimName": "vol"}}, {}),
+        ({"dataVolume": {"name": "vol"}}, {}),
+        ({"hostDisk": {"path": "/data/disk.img", "type": "Disk"}}, {}),
+        ({"ephemeral": {"persistentVolumeClaim": {"claimName": "vol"}}}, {"isBlockPVC": {"vol": True}}),
+        ({"persistentVolumeClaim": {"claimName": "vol"}}, {"hotplug": {"vol": "Ready"}}),
+    ],
+    ids=["filesystem PVC", "filesystem DataVolume", "hostDisk", "ephemeral over a block PVC", "hotplugged PVC"],
+)
+@pytest.mark.parametrize("reservation", [False, True], ids=["lun", "lun with reservation"])
+def test_lun_on_file_backed_volume(source: dict, facts: dict, reservation: bool) -> None:
+    lun = {"name": "vol", "lun": {"bus": "scsi", "reservation": reservation}}
+    err = raises(vmi((lun, {"name": "vol", **source})), ctx(**facts))
+    assert err.field == "spec.domain.devices.disks[0].lun"
+    assert err.message == "device vol is of type lun. Not compatible with a file based disk"
+
+
 def test_error_field_uses_the_disk_index() -> None:
     spec = vmi(pvc("a"), pvc("b", errorPolicy="bogus"))
     err = raises(spec)
