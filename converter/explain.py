@@ -25,8 +25,13 @@ from vmi_converter.converter.common.aliases import user_alias_name
 from vmi_converter.converter.common.context import Context, context_from_dict, observed_context
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, copy_json
-from vmi_converter.converter.domain.model import Domain
+from vmi_converter.converter.domain.model import KUBEVIRT_NS, QEMU_NS, Domain
 from vmi_converter.converter.domain.xmlmodel import ATTR, Element, Origin, iter_child_elements, iter_children, to_xml
+
+# The prefixes of the explanation XPaths' namespaced steps (`/domain/metadata/kubevirt:kubevirt/kubevirt:uid`,
+# `/domain/qemu:commandline`); a caller passes this map to its XPath engine (lxml: `namespaces=`).
+NAMESPACES = {"kubevirt": KUBEVIRT_NS, "qemu": QEMU_NS}
+_PREFIXES = {uri: prefix for prefix, uri in NAMESPACES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,8 @@ class Explained:
             "explanations": [e.as_json() for e in self.explanations],
             "warnings": list(self.warnings),
         }
+        if self.domain is not None:
+            result["namespaces"] = dict(NAMESPACES)
         if self.error is not None:
             result["rejection"] = {
                 "rule": self.error_rule,
@@ -94,27 +101,31 @@ PlainOrigins = dict[tuple[int, str], Origin]
 def explanations(root: Element, plain: PlainOrigins | None = None) -> list[Explanation]:
     """One entry per element from `root` down, in document order, with its XPath.
 
+    Steps in a namespace carry its prefix from NAMESPACES, so the XPaths resolve with that map.
     `plain` holds the origins of flag and text children (`<readonly/>`,
     `<name>`), keyed by (id of their element, XML name).
     """
     path = f"/{root.TAG}"
     head = [Explanation(path, root.origin)] if root.origin is not None else []
-    return head + list(_walk(root, path, plain or {}))
+    return head + list(_walk(root, path, plain or {}, root.NS))
 
 
-def _walk(element: Element, path: str, plain: PlainOrigins) -> Iterator[Explanation]:
+def _walk(element: Element, path: str, plain: PlainOrigins, default_ns: str | None) -> Iterator[Explanation]:
+    """`default_ns`: the namespace `element`'s unprefixed children are in (an `xmlns=` up the tree)."""
     children = list(iter_child_elements(element))
     totals = Counter(name for name, _ in children)
     seen: Counter[str] = Counter()
     for name, sub in children:
         seen[name] += 1
-        step = f"{name}[{seen[name]}]" if totals[name] > 1 else name
+        namespace = sub.NS if sub is not None and sub.NS else default_ns
+        qualified = name if ":" in name or namespace is None else f"{_PREFIXES[namespace]}:{name}"
+        step = f"{qualified}[{seen[name]}]" if totals[name] > 1 else qualified
         sub_path = f"{path}/{step}"
         origin = plain.get((id(element), name), element.origin) if sub is None else sub.origin
         if origin is not None:
             yield Explanation(sub_path, origin)
         if sub is not None:
-            yield from _walk(sub, sub_path, plain)
+            yield from _walk(sub, sub_path, plain, namespace)
 
 
 # ---------------------------------------------------------------- recording reads
@@ -394,8 +405,8 @@ def render_commented(explained: Explained) -> str:
 def _path_of(sibling: Any, path: str) -> str:
     """The XPath of `sibling`, the element before the one at `path` in the same parent."""
     parent_path = path.rsplit("/", 1)[0]
-    name = etree_local(sibling.tag)
-    same = [c for c in sibling.getparent() if isinstance(c.tag, str) and etree_local(c.tag) == name]
+    name = _qualified(sibling.tag)
+    same = [c for c in sibling.getparent() if isinstance(c.tag, str) and _qualified(c.tag) == name]
     if len(same) == 1:
         return f"{parent_path}/{name}"
     return f"{parent_path}/{name}[{same.index(sibling) + 1}]"
@@ -413,17 +424,19 @@ def _preceding(root: Any) -> list[Any]:
 def _lxml_paths(node: Any, path: str) -> Iterator[tuple[Any, str]]:
     yield node, path
     children = [c for c in node if isinstance(c.tag, str)]
-    totals = Counter(etree_local(c.tag) for c in children)
+    totals = Counter(_qualified(c.tag) for c in children)
     seen: Counter[str] = Counter()
     for child in children:
-        name = etree_local(child.tag)
+        name = _qualified(child.tag)
         seen[name] += 1
         step = f"{name}[{seen[name]}]" if totals[name] > 1 else name
         yield from _lxml_paths(child, f"{path}/{step}")
 
 
-def etree_local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def _qualified(tag: str) -> str:
+    """An lxml `{uri}local` tag as the explanation XPaths write it (`prefix:local`)."""
+    uri, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+    return f"{_PREFIXES[uri]}:{local}" if uri in _PREFIXES else local
 
 
 def _summary(origin: Origin) -> str:

@@ -22,20 +22,37 @@ def test_every_element_is_explained(name: str) -> None:
     root = etree.fromstring(str(explained["domainXml"]).encode())
     entries = explained["explanations"]
     assert isinstance(entries, list)
-    assert len(entries) == sum(1 for _ in root.iter())
+    assert explained["namespaces"] == {
+        "kubevirt": "http://kubevirt.io", "qemu": "http://libvirt.org/schemas/domain/qemu/1.0"
+    }
+    # Each XPath resolves, as written, to exactly one element, and together they name every element once.
+    resolved = []
     for entry in entries:
-        assert len(root.getroottree().xpath(_any_namespace(entry["xpath"]))) == 1, entry["xpath"]
+        found = root.getroottree().xpath(entry["xpath"], namespaces=explained["namespaces"])
+        assert len(found) == 1, entry["xpath"]
+        resolved.append(found[0])
         assert entry["rule"], entry
         assert entry["fields"] or entry["facts"] or entry["note"], entry
+    assert len(set(resolved)) == len(resolved) == sum(1 for _ in root.iter())
 
 
-def _any_namespace(xpath: str) -> str:
-    """`/domain/metadata/kubevirt` → steps matched by local name (kubevirt has its own namespace)."""
-    steps = []
-    for step in xpath.strip("/").split("/"):
-        name, _, index = step.partition("[")
-        steps.append(f"*[local-name()='{name}']" + (f"[{index}" if index else ""))
-    return "/" + "/".join(steps)
+def test_namespaced_elements_have_prefixed_steps() -> None:
+    request = load_request("vmi-fedora")
+    request["vmi"]["metadata"].setdefault("annotations", {})["kubevirt.io/ignitiondata"] = '{"ignition": {}}'
+    explained = explain(request["vmi"], request["context"]).as_json()
+    xpaths = [e["xpath"] for e in explained["explanations"]]  # type: ignore[union-attr]
+    assert [x for x in xpaths if ":" in x] == [
+        "/domain/qemu:commandline",
+        "/domain/qemu:commandline/qemu:arg[1]",
+        "/domain/qemu:commandline/qemu:arg[2]",
+        "/domain/metadata/kubevirt:kubevirt",
+        "/domain/metadata/kubevirt:kubevirt/kubevirt:uid",
+    ]
+    root = etree.fromstring(str(explained["domainXml"]).encode())
+    uid = root.xpath("/domain/metadata/kubevirt:kubevirt/kubevirt:uid", namespaces=explained["namespaces"])
+    assert [e.tag for e in uid] == ["{http://kubevirt.io}uid"]
+    # The commented rendering finds these elements by the same XPaths.
+    assert "<!-- compute.qemu_cmd" in render_commented(explain(request["vmi"], request["context"]))
 
 
 def _entry(name: str, xpath: str, context: dict | None = None) -> dict:  # type: ignore[type-arg]
@@ -132,6 +149,7 @@ def test_explain_rpc_returns_what_the_library_does() -> None:
         reply = client.Explain(message)
     assert reply.id == "why"
     assert reply.domain_xml == expected["domainXml"]
+    assert dict(reply.namespaces) == expected["namespaces"]
     entries = expected["explanations"]
     assert isinstance(entries, list)
     assert [(e.xpath, list(e.fields), list(e.facts), e.rule, e.note) for e in reply.explanations] == [

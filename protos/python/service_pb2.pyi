@@ -859,8 +859,10 @@ class Explanation(_message.Message):
     RULE_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     xpath: _builtins.str
-    """e.g. "/domain/devices/disk[3]"; steps are local names, indexes count
-    same-named siblings from 1 and appear only when there are several.
+    """e.g. "/domain/devices/disk[3]"; indexes count same-named siblings from 1
+    and appear only when there are several. Steps in a namespace carry a prefix
+    of ExplainResponse.namespaces ("/domain/metadata/kubevirt:kubevirt/kubevirt:uid"),
+    so the XPath resolves with that map.
     """
     rule: _builtins.str
     """The pipeline stage that built it, e.g. "storage.disks"."""
@@ -930,11 +932,32 @@ Global___Rejection: _TypeAlias = Rejection  # noqa: Y015
 class ExplainResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class NamespacesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ID_FIELD_NUMBER: _builtins.int
     DOMAIN_XML_FIELD_NUMBER: _builtins.int
     EXPLANATIONS_FIELD_NUMBER: _builtins.int
     WARNINGS_FIELD_NUMBER: _builtins.int
     REJECTION_FIELD_NUMBER: _builtins.int
+    NAMESPACES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     domain_xml: _builtins.str
     """Empty when rejected."""
@@ -946,6 +969,12 @@ class ExplainResponse(_message.Message):
     def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def rejection(self) -> Global___Rejection: ...
+    @_builtins.property
+    def namespaces(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Prefix -> namespace URI of the prefixed steps in the explanations' XPaths
+        (e.g. "kubevirt" -> "http://kubevirt.io"); empty when rejected.
+        """
+
     def __init__(
         self,
         *,
@@ -954,10 +983,11 @@ class ExplainResponse(_message.Message):
         explanations: _abc.Iterable[Global___Explanation] | None = ...,
         warnings: _abc.Iterable[_builtins.str] | None = ...,
         rejection: Global___Rejection | None = ...,
+        namespaces: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rejection", b"rejection"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain_xml", b"domain_xml", "explanations", b"explanations", "id", b"id", "rejection", b"rejection", "warnings", b"warnings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain_xml", b"domain_xml", "explanations", b"explanations", "id", b"id", "namespaces", b"namespaces", "rejection", b"rejection", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
