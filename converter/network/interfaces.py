@@ -109,20 +109,33 @@ def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
     return result
 
 
-# The 6-octet spellings Go's net.ParseMAC (KubeVirt's admission) accepts: colons, dashes, dotted groups.
-_SEPARATED_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
-_DOTTED_MAC = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
+# Go's net.ParseMAC (KubeVirt's admission): 6, 8 or 20 octets, as hex pairs separated by colons or by
+# dashes, or as dot-separated groups of four hex digits; admission then refuses more than 6 octets.
+_SEPARATED_MAC = re.compile(r"[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2})*")
+_DOTTED_MAC = re.compile(r"[0-9A-Fa-f]{4}(?:\.[0-9A-Fa-f]{4})+")
+_GO_MAC_OCTETS = (6, 8, 20)
+
+
+def _mac_octets(text: str) -> list[str] | None:
+    """The octets of a MAC Go's net.ParseMAC reads, letter case kept; None when it would refuse it."""
+    if _SEPARATED_MAC.fullmatch(text):
+        octets = re.split("[:-]", text)
+    elif _DOTTED_MAC.fullmatch(text):
+        digits = text.replace(".", "")
+        octets = [digits[i:i + 2] for i in range(0, len(digits), 2)]
+    else:
+        return None
+    return octets if len(octets) in _GO_MAC_OCTETS else None
 
 
 def colon_mac(address: Any, field: str) -> str:
-    """The MAC as libvirt reads it (colon-separated, case kept); KubeVirt copies other spellings as-is."""
-    text = address if isinstance(address, str) else ""
-    if _SEPARATED_MAC.fullmatch(text):
-        return text.replace("-", ":")
-    if _DOTTED_MAC.fullmatch(text):
-        digits = text.replace(".", "")
-        return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
-    raise ConversionError(field, f"malformed MAC address ({address})")
+    """The MAC as libvirt reads it (colon-separated); KubeVirt copies other spellings as-is."""
+    octets = _mac_octets(address) if isinstance(address, str) else None
+    if octets is None:
+        raise ConversionError(field, f"malformed MAC address ({address})")
+    if len(octets) > 6:
+        raise ConversionError(field, f"too long MAC address ({address})")
+    return ":".join(octets)
 
 
 def _virtio_driver(vmi: JSON, requires_iommu: bool) -> InterfaceDriver | None:

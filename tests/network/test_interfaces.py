@@ -421,9 +421,21 @@ def test_mac_in_colon_form(written: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("written", ["02-ab-cd-00-11", "02:ab-cd:00:11:6b", "02:ab:cd:00:11:6b:01:02", 42])
-def test_malformed_mac_is_refused(written: object) -> None:
+# KubeVirt: pkg/network/link/mac.go ValidateMacAddress (admission): its two messages.
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("02-ab-cd-00-11", "malformed"),
+        ("02:ab-cd:00:11:6b", "malformed"),
+        ("02:ab:cd:00:11:6b:01", "malformed"),
+        ("02ab.cd00.116", "malformed"),
+        (42, "malformed"),
+        ("02:ab:cd:00:11:6b:01:02", "too long"),
+        ("02ab.cd00.116b.0102", "too long"),
+    ],
+)
+def test_mac_that_admission_refuses(written: object, problem: str) -> None:
     with pytest.raises(ConversionError) as err:
         configured(vmi_with([bridge(macAddress=written)], [POD_NETWORK]), tap_ctx("default"))
     assert err.value.field == "spec.domain.devices.interfaces[0].macAddress"
-    assert err.value.message == f"malformed MAC address ({written})"
+    assert err.value.message == f"{problem} MAC address ({written})"
