@@ -22,8 +22,9 @@ from vmi_converter.converter.pipeline import convert
 
 EXAMPLES = int(os.environ.get("SCHEMA_EXAMPLES", "300"))
 
-# The refusals a generated VMI may meet: a LUN on a file-backed volume (docs/differences.md).
-ALLOWED_REFUSALS = ("is of type lun. Not compatible with a file based disk",)
+# The refusals a generated VMI may meet: a LUN on a file-backed volume (docs/differences.md), and KubeVirt's
+# own for dedicated CPUs with an IOThreads policy but no disk that gets an IOThread.
+ALLOWED_REFUSALS = ("is of type lun. Not compatible with a file based disk", "domain is missing IOThreads")
 
 pytestmark = [
     pytest.mark.newer_libvirt("generated domains use features libvirt 9.0 does not know"),

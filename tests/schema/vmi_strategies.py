@@ -241,7 +241,7 @@ def _devices(draw: st.DrawFn, arch: str, context: JSON) -> tuple[JSON, list[JSON
         model = {"amd64": "i6300esb", "s390x": "diag288"}[arch]
         action = draw(st.sampled_from(["poweroff", "reset", "shutdown"]))
         devices["watchdog"] = {"name": "wd", model: {"action": action}}
-    if arch == "amd64" and draw(st.booleans()):
+    if arch != "s390x" and draw(st.booleans()):
         devices["sound"] = {"name": "audio", "model": draw(st.sampled_from(["ich9", "ac97"]))}
     if draw(st.booleans()):
         devices["inputs"] = [{"name": "tablet0", "type": "tablet", "bus": draw(st.sampled_from(["usb", "virtio"]))}]
@@ -326,9 +326,87 @@ def _extras(draw: st.DrawFn, arch: str, vmi: JSON, context: JSON) -> None:
         domain.setdefault("features", {})["hypervPassthrough"] = {"enabled": True}
     if draw(st.integers(0, 4)) == 0:
         domain["reboot"] = {"policy": draw(st.sampled_from(["Reboot", "Terminate"]))}
+    draw(_identity_and_placement(arch, vmi, context))
+    draw(_pinning_and_host_devices(arch, vmi, context))
     for disk in devices.get("disks", []):
         if draw(st.integers(0, 5)) == 0:
             context.setdefault("applyCBT", {})[disk["name"]] = f"/var/lib/libvirt/qemu/cbt/{disk['name']}.qcow2"
+
+
+_SMBIOS_KEYS = ("manufacturer", "family", "product", "sku", "version")
+_CHASSIS_KEYS = ("manufacturer", "version", "serial", "asset", "sku")
+
+
+@st.composite
+def _identity_and_placement(draw: st.DrawFn, arch: str, vmi: JSON, context: JSON) -> None:
+    """SMBIOS and chassis strings (some left out), guest PCI addresses, ACPI indexes, block sizes from facts."""
+    domain, devices = vmi["spec"]["domain"], vmi["spec"]["domain"]["devices"]
+    if draw(st.booleans()):
+        keys = draw(st.lists(st.sampled_from(_SMBIOS_KEYS), unique=True))
+        context["smbios"] = {key: f"{key}-1" for key in keys}
+    if draw(st.integers(0, 3)) == 0:
+        keys = draw(st.lists(st.sampled_from(_CHASSIS_KEYS), unique=True))
+        domain["chassis"] = {key: f"chassis-{key}" for key in keys}
+    for index, interface in enumerate(devices.get("interfaces", [])):
+        if arch != "s390x" and draw(st.integers(0, 3)) == 0:
+            interface["pciAddress"] = f"0000:{index + 10:02x}:01.0"
+        if draw(st.integers(0, 3)) == 0:
+            interface["acpiIndex"] = index + 1
+    for disk in devices.get("disks", []):
+        if "lun" not in disk and draw(st.integers(0, 4)) == 0:
+            disk["blockSize"] = {"matchVolume": {"enabled": True}}
+            context.setdefault("blockIO", {})[disk["name"]] = {
+                "logical": 512, "physical": 4096, "discardGranularity": 4096, "fsBlockSize": 4096
+            }
+        if draw(st.integers(0, 5)) == 0:
+            context.setdefault("volumesDiscardIgnore", []).append(disk["name"])
+    if draw(st.integers(0, 4)) == 0:
+        devices["autoattachGraphicsDevice"] = True
+        context["bochsForEFIGuests"] = draw(st.booleans())
+
+
+def _host_topology(cells: int, threads: int) -> JSON:
+    """A node of `cells` NUMA cells with 8 CPUs each (pairs of hyperthread siblings when `threads` is 2)."""
+    numa_cells = []
+    for cell in range(cells):
+        ids = list(range(cell * 8, cell * 8 + 8))
+        groups = [ids[i:i + threads] for i in range(0, 8, threads)]
+        numa_cells.append({"id": cell, "cpus": [{"id": c, "siblings": g} for g in groups for c in g]})
+    return {"numaCells": numa_cells}
+
+
+@st.composite
+def _pinning_and_host_devices(draw: st.DrawFn, arch: str, vmi: JSON, context: JSON) -> None:
+    """Dedicated CPUs (with NUMA passthrough and an isolated emulator thread), host devices from fragments."""
+    domain = vmi["spec"]["domain"]
+    if arch != "s390x" and draw(st.integers(0, 3)) == 0:
+        cpu = domain.setdefault("cpu", {})
+        cpu.pop("maxSockets", None)
+        cores = draw(st.sampled_from([1, 2, 4]))
+        cpu.update({"sockets": 1, "cores": cores, "threads": 1, "dedicatedCpuPlacement": True})
+        if draw(st.booleans()):
+            cpu["isolateEmulatorThread"] = True
+        if draw(st.booleans()):
+            cpu["numa"] = {"guestMappingPassthrough": {}}
+            domain["memory"] = {"hugepages": {"pageSize": "2Mi"}}
+            domain["resources"] = {"requests": {"memory": "1Gi"}}
+        cells = draw(st.integers(1, 2))
+        context["topology"] = _host_topology(cells, 1)
+        context["cpuSet"] = list(range(cells * 8))
+    if arch == "amd64" and draw(st.integers(0, 4)) == 0:
+        domain["devices"]["gpus"] = [{"name": "gpu0", "deviceName": "nvidia.com/GRID"}]
+        context["gpuHostDevices"] = [
+            '<hostdev mode="subsystem" type="mdev" model="vfio-pci" managed="no">'
+            '<source><address uuid="c2177883-f1bb-47f0-914d-32a22e3a8804"/></source>'
+            '<alias name="ua-gpu-gpu0"/></hostdev>'
+        ]
+    if arch == "amd64" and draw(st.integers(0, 4)) == 0:
+        domain["devices"]["hostDevices"] = [{"name": "dev0", "deviceName": "example.com/nic"}]
+        context["genericHostDevices"] = [
+            '<hostdev mode="subsystem" type="pci" managed="no"><source>'
+            '<address domain="0x0000" bus="0x81" slot="0x01" function="0x0"/></source>'
+            '<alias name="ua-hostdevice-dev0"/></hostdev>'
+        ]
 
 
 @st.composite
