@@ -16,9 +16,9 @@ from lxml import etree
 from storage_helpers import configure, ctx, disk, disk_xmls, pvc, vmi
 
 from vmi_converter.converter.common.context import context_from_dict
+from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.compute import iothreads
 from vmi_converter.converter.domain.model import Disk
-from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.domain.xmlmodel import to_xml
 
 MODEL = "virtio-non-transitional"
