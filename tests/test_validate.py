@@ -88,6 +88,32 @@ def test_values_outside_kubevirts_api_are_refused(path: list[str | int], value: 
     assert (err.value.field, err.value.message) == (field, message)
 
 
+# KubeVirt: vmi-create-admitter.go validateCPUFeaturePolicies, validateBootOrder / validateInterfaceBootOrder and
+# storage/admitters/disks.go validateBootOrderValue. The converter emitted these, and libvirt refuses each.
+ADMISSION = [
+    (["spec", "domain", "cpu"], {"features": [{"name": "pcid"}, {"name": "ssbd", "policy": "sometimes"}]},
+     "spec.domain.cpu.features[1].policy", "CPU feature ssbd uses policy sometimes that is not supported."),
+    (["spec", "domain", "devices", "disks", 3, "bootOrder"], 0, "spec.domain.devices.disks[3].bootOrder",
+     "spec.domain.devices.disks[3] must have a boot order > 0, if supplied"),
+    (["spec", "domain", "devices", "interfaces", 0, "bootOrder"], -2, "spec.domain.devices.interfaces[0].bootOrder",
+     "spec.domain.devices.interfaces[0] must have a boot order > 0, if supplied"),
+    (["spec", "domain", "devices", "disks", 1, "bootOrder"], 1, "spec.domain.devices.disks[1].bootOrder",
+     "Boot order for spec.domain.devices.disks[1].bootOrder already set for a different device."),
+    (["spec", "domain", "devices", "interfaces", 0, "bootOrder"], 1, "spec.domain.devices.interfaces[0].bootOrder",
+     "Boot order for spec.domain.devices.interfaces[0].bootOrder already set for a different device."),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "message"), ADMISSION, ids=[a[2] + "=" + repr(a[1]) for a in ADMISSION])
+def test_values_kubevirts_admission_refuses_are_refused(path: list[str | int], value: object, field: str,
+                                                       message: str) -> None:
+    request = _with(path, value)
+    request["vmi"]["spec"]["domain"]["devices"]["disks"][0]["bootOrder"] = 1
+    with pytest.raises(ConversionError) as err:
+        convert(request["vmi"], request["context"])
+    assert (err.value.field, err.value.message) == (field, message)
+
+
 COUNTS = [
     (["spec", "domain", "cpu"], {"sockets": 2**40}, "spec.domain.cpu.sockets",
      f"{2**40} is not a count from 0 to 4096"),

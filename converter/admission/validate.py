@@ -73,6 +73,8 @@ def validate_vmi(vmi: JSON) -> None:
         for field, value in _values_at(vmi, pattern.split(".")):
             if value not in (None, "") and value not in allowed:
                 raise ConversionError(field, f"{value!r} is not one of {', '.join(sorted(allowed))}")
+    _check_boot_orders(vmi)
+    _check_cpu_feature_policies(vmi)
     for index, disk in enumerate(items(devices(vmi).get("disks"))):
         serial = disk.get("serial") if isinstance(disk, dict) else None
         if serial not in (None, "") and not (isinstance(serial, str) and _DISK_SERIAL.match(serial)):
@@ -80,6 +82,39 @@ def validate_vmi(vmi: JSON) -> None:
                 f"spec.domain.devices.disks[{index}].serial",
                 f"{serial!r}: a disk serial is 1 to 256 of A-Z a-z 0-9 _ . + - and space (libvirt's rule)",
             )
+
+
+# KubeVirt's admission (vmi-create-admitter.go validCPUFeaturePolicies); libvirt's schema knows no other.
+_CPU_FEATURE_POLICIES = frozenset({"force", "require", "optional", "disable", "forbid"})
+
+
+def _check_cpu_feature_policies(vmi: JSON) -> None:
+    features = obj(obj(obj(spec(vmi).get("domain")).get("cpu"))).get("features")
+    for index, feature in enumerate(items(features)):
+        policy = obj(feature).get("policy")
+        if policy not in (None, "") and policy not in _CPU_FEATURE_POLICIES:
+            raise ConversionError(
+                f"spec.domain.cpu.features[{index}].policy",
+                f"CPU feature {obj(feature).get('name')} uses policy {policy} that is not supported.",
+            )
+
+
+def _check_boot_orders(vmi: JSON) -> None:
+    """KubeVirt's admission (storage/admitters/disks.go, vmi-create-admitter.go validateBootOrder): a boot
+    order is at least 1 and used by one device only, disks first; libvirt refuses both too."""
+    used: set[int] = set()
+    for kind in ("disks", "interfaces"):
+        for index, device in enumerate(items(devices(vmi).get(kind))):
+            order = obj(device).get("bootOrder")
+            if order is None:
+                continue
+            path = f"spec.domain.devices.{kind}[{index}]"
+            if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+                raise ConversionError(f"{path}.bootOrder", f"{path} must have a boot order > 0, if supplied")
+            if order in used:
+                message = f"Boot order for {path}.bootOrder already set for a different device."
+                raise ConversionError(f"{path}.bootOrder", message)
+            used.add(order)
 
 
 def _check(value: Any, field: str, pattern: re.Pattern[str], limit: int, what: str) -> None:
