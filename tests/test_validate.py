@@ -104,7 +104,9 @@ ADMISSION = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "field", "message"), ADMISSION, ids=[a[2] + "=" + repr(a[1]) for a in ADMISSION])
+@pytest.mark.parametrize(
+    ("path", "value", "field", "message"), ADMISSION, ids=[a[2] + "=" + repr(a[1]) for a in ADMISSION]
+)
 def test_values_kubevirts_admission_refuses_are_refused(path: list[str | int], value: object, field: str,
                                                        message: str) -> None:
     request = _with(path, value)
