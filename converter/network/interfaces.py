@@ -40,6 +40,8 @@ TAP = "tap"
 VIRTIO = "virtio"
 ABSENT, LINK_DOWN = "absent", "down"
 _IFACES = "spec.domain.devices.interfaces"
+# QEMU's acpi-index range is 1..16383 (libvirt checks it at start; its schema only bounds it to 32 bits).
+_MAX_ACPI_INDEX = 16383
 
 
 def configure(vmi: JSON, domain: Domain, ctx: Context, state: BuildState) -> None:
@@ -94,6 +96,9 @@ def _interface(vmi: JSON, index: int, iface: JSON, ctx: Context) -> Interface:
         result.address = _guest_pci_address(index, iface)
     acpi_index = iface.get("acpiIndex")
     if isinstance(acpi_index, int) and acpi_index > 0:
+        if acpi_index > _MAX_ACPI_INDEX:
+            raise ConversionError(f"{_IFACES}[{index}].acpiIndex",
+                                  f"acpiIndex {acpi_index} is above {_MAX_ACPI_INDEX}, the highest QEMU takes")
         result.acpi = ACPI(index=acpi_index)
     if iface.get("macAddress"):
         result.mac = MAC(mac=colon_mac(iface["macAddress"], f"{_IFACES}[{index}].macAddress"))

@@ -439,3 +439,12 @@ def test_mac_that_admission_refuses(written: object, problem: str) -> None:
         configured(vmi_with([bridge(macAddress=written)], [POD_NETWORK]), tap_ctx("default"))
     assert err.value.field == "spec.domain.devices.interfaces[0].macAddress"
     assert err.value.message == f"{problem} MAC address ({written})"
+
+
+# KubeVirt copies any acpiIndex; libvirt's schema refuses one above 32 bits and QEMU one above 16383.
+@pytest.mark.parametrize("acpi_index", [16384, 2**40])
+def test_acpi_index_above_qemus_range_is_refused(acpi_index: int) -> None:
+    with pytest.raises(ConversionError) as err:
+        configured(vmi_with([bridge(acpiIndex=acpi_index)], [POD_NETWORK]), tap_ctx("default"))
+    assert err.value.field == "spec.domain.devices.interfaces[0].acpiIndex"
+    assert err.value.message == f"acpiIndex {acpi_index} is above 16383, the highest QEMU takes"
