@@ -1,4 +1,8 @@
-"""`vmi-converter`: run the server, convert VMI files locally, check a server's health, print the version."""
+"""`vmi-converter`: run the server, convert VMI files locally, check a server's health, print the version.
+
+Each subcommand imports what it runs when it runs (the server, grpc, the flows, the explainer), so a
+one-file `vmi-converter convert` starts without them.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from vmi_converter.server.config import (
 )
 from vmi_converter.server.convert_cli import add_convert_commands
 from vmi_converter.server.flow_cli import add_flow_commands
-from vmi_converter.server.info import version
 from vmi_converter.server.logs import LEVELS
 
 
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmi-converter", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"vmi-converter {version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_serve(commands)
 
@@ -63,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
 
     add_flow_commands(commands)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, but reading the installed version (importlib.metadata) only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from vmi_converter.server.info import version
+
+        sys.stdout.write(f"vmi-converter {version()}\n")
+        parser.exit()
 
 
 def _add_serve(commands: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -142,3 +143,21 @@ def test_every_subcommand_help_shows_an_example(command: str, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert "example" in out
     assert f"vmi-converter {command}" in out.split("example", 1)[1]
+
+
+def test_convert_imports_only_what_it_runs() -> None:
+    """A one-file `convert` in a fresh interpreter converts without loading grpc, the server, the flows or
+    the explainer (they belong to other subcommands; protobuf stays: the JSON VMI is checked against its
+    descriptors)."""
+    script = (
+        "import sys\n"
+        "from vmi_converter.server.cli import main\n"
+        f"code = main(['convert', {str(EXPECTED_DIR / 'golden-amd64.json')!r}])\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] == 'grpc'\n"
+        "          or m in ('vmi_converter.server.app', 'vmi_converter.server.service',\n"
+        "                   'vmi_converter.server.flows', 'vmi_converter.converter.explain')]\n"
+        "print(code, loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stderr == "0 []\n"
+    assert_same_domain(result.stdout, expected_xml("golden-amd64"))
