@@ -1,27 +1,30 @@
 """gRPC benchmark: the real server's Convert against a bare echo server, same client, same run.
 
-Starts `python -m vmi_converter.server serve` (with 1 and, when the server has `--workers`,
-2 worker processes) and a bare echo gRPC server (a generic handler returning
-its request bytes) in subprocesses on loopback, then measures each from this
-one client process three ways:
+Every call carries a different VMI (its name, uid and first disk's serial change), so no cache could
+answer one from another; the requests are built and serialized before the timing starts. Targets,
+each a subprocess on loopback, measured from this one client process:
 
-- unary: one call after another;
-- pipelined: unary calls with N in flight (futures);
-- stream: the bidirectional stream (ConvertStream), N items in flight.
+- echo-sync, echo-aio: a bare echo server (a generic handler returning its request bytes) with
+  grpcio's thread-pool server and with grpc.aio; per mode, the faster of the two is the floor;
+- convert-1w, convert-2w: `vmi-converter serve --workers 1` and `--workers 2` as shipped;
+- with --serving: convert-bare (the sync server without its interceptors: their own cost) and
+  convert-aio (a grpc.aio prototype running the same service code, no interceptors).
 
-The echo server gets the serialized golden amd64 ConvertRequest, so both carry
-the same request bytes; the floor is what gRPC itself costs in Python. Both
-sides send pre-serialized bytes, so client-side protobuf work is the same.
-Every loop is bounded and every process started here is stopped at the end.
+Three modes each: sequential (one call after another), pipelined (unary calls, --depth in flight)
+and stream (the bidirectional stream, --depth items in flight; one stream per connection). Requests
+come two ways, measured separately: typed (`vmi`, decoded by protobuf) and `vmiJson` (JSON bytes).
 
-    python bench/server_bench.py            # full run (about a minute)
-    python bench/server_bench.py --quick    # a few seconds, for CI
+    python bench/server_bench.py                # full run (a few minutes)
+    python bench/server_bench.py --serving      # plus the serving variants
+    python bench/server_bench.py --quick        # a few seconds, for CI
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
+import copy
 import functools
 import json
 import os
@@ -32,14 +35,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-# This checkout (and its generated stubs), not whatever copy pip installed.
-sys.path[:0] = [str(REPO), str(REPO / "clients" / "python")]
+sys.path[:0] = [str(REPO / "bench")]
 
 import grpc  # noqa: E402
 from convert_bench import machine, reference_dir  # noqa: E402
@@ -47,15 +50,25 @@ from convert_bench import machine, reference_dir  # noqa: E402
 SERVICE = "/kubevirt.converter.v1.Converter"
 ECHO_UNARY = "/bench.Echo/Unary"
 ECHO_STREAM = "/bench.Echo/Stream"
-STARTUP_TIMEOUT_S = 30.0
-CALL_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 60.0
+CALL_TIMEOUT_S = 60.0
+# The converter server's default concurrency limit: every server here gets as many threads or calls.
+MAX_CONCURRENT_RPCS = 32
+MODES = ("sequential", "pipelined", "stream")
+REQUEST_KINDS = ("typed", "vmiJson")
 
 
-# ---------------------------------------------------------------- the echo server (a subprocess)
+# ---------------------------------------------------------------- servers run as children of this script
 
 
-def echo_server(port: int) -> int:
-    """Serve the echo methods until SIGTERM: the floor every RPC pays."""
+def wait_for_sigterm() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+
+
+def echo_sync(port: int) -> None:
+    """The floor every RPC pays with grpcio's thread-pool server."""
 
     def unary(request: bytes, context: grpc.ServicerContext) -> bytes:
         return request
@@ -70,23 +83,116 @@ def echo_server(port: int) -> int:
             "Stream": grpc.stream_stream_rpc_method_handler(stream),
         },
     )
-    # The same thread pool size as the converter server's default concurrency limit.
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_CONCURRENT_RPCS))
     server.add_generic_rpc_handlers((handler,))
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
+    wait_for_sigterm()
     server.stop(1).wait()
-    return 0
+
+
+def serve_aio(build: Callable[[], grpc.aio.Server], port: int) -> None:
+    """Run the grpc.aio server `build` makes (inside the event loop, where grpc.aio wants it) until SIGTERM."""
+    asyncio.run(_serve_aio(build, port))
+
+
+async def _serve_aio(build: Callable[[], grpc.aio.Server], port: int) -> None:
+    server = build()
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await server.stop(1)
+
+
+def echo_aio(port: int) -> None:
+    """The floor every RPC pays with grpc.aio."""
+
+    async def unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return request
+
+    async def stream(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        async for request in requests:
+            yield request
+
+    handler = grpc.method_handlers_generic_handler(
+        "bench.Echo",
+        {
+            "Unary": grpc.unary_unary_rpc_method_handler(unary),
+            "Stream": grpc.stream_stream_rpc_method_handler(stream),
+        },
+    )
+
+    def build() -> grpc.aio.Server:
+        server = grpc.aio.server(maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
+        server.add_generic_rpc_handlers((handler,))
+        return server
+
+    serve_aio(build, port)
+
+
+def convert_bare(port: int) -> None:
+    """The shipped service in grpcio's thread-pool server without the observing and limits interceptors."""
+    from vmi_converter.api import service_pb2_grpc
+    from vmi_converter.server.service import ConverterService
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=MAX_CONCURRENT_RPCS), maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
+    )
+    service_pb2_grpc.add_ConverterServicer_to_server(ConverterService(), server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    wait_for_sigterm()
+    server.stop(1).wait()
+
+
+def convert_aio(port: int) -> None:
+    """A grpc.aio prototype: the service's own decode/convert/status code, run on the event loop
+    (a conversion is CPU work and holds the GIL either way), no interceptors."""
+    from grpc_status import rpc_status
+
+    from vmi_converter.api import service_pb2, service_pb2_grpc
+    from vmi_converter.server.service import failure_status, run
+
+    class AioConverter(service_pb2_grpc.ConverterServicer):
+        async def Convert(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # type: ignore[override]
+            try:
+                xml, warnings = run(request)
+            except Exception as err:
+                await context.abort_with_status(rpc_status.to_status(failure_status(err, request.id)))
+            return service_pb2.ConvertResponse(id=request.id, domain_xml=xml, warnings=warnings)
+
+        async def ConvertStream(self, requests: Any, context: grpc.aio.ServicerContext) -> Any:  # type: ignore[override]
+            async for request in requests:
+                try:
+                    xml, warnings = run(request)
+                except Exception as err:
+                    yield service_pb2.ConvertStreamResponse(id=request.id, error=failure_status(err, request.id))
+                else:
+                    yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)
+
+    def build() -> grpc.aio.Server:
+        server = grpc.aio.server(maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
+        service_pb2_grpc.add_ConverterServicer_to_server(AioConverter(), server)
+        return server
+
+    serve_aio(build, port)
+
+
+CHILDREN: dict[str, Callable[[int], None]] = {
+    "echo-sync": echo_sync,
+    "echo-aio": echo_aio,
+    "convert-bare": convert_bare,
+    "convert-aio": convert_aio,
+}
 
 
 # ---------------------------------------------------------------- processes
 
 
 def unary_bytes(channel: grpc.Channel, method: str) -> grpc.UnaryUnaryMultiCallable:
-    """A unary method sending and returning raw bytes (no serializers: both sides pre-serialize)."""
+    """A unary method sending and returning raw bytes (no serializers: requests are pre-serialized)."""
     return channel.unary_unary(method, request_serializer=None, response_deserializer=None)
 
 
@@ -101,30 +207,21 @@ def free_port() -> int:
         return port
 
 
-def child_env() -> dict[str, str]:
-    paths = [str(REPO), str(REPO / "clients" / "python"), os.environ.get("PYTHONPATH", "")]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
-
-
-def server_has_workers() -> bool:
-    help_text = subprocess.run(
-        [sys.executable, "-m", "vmi_converter.server", "serve", "--help"],
-        cwd=REPO,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return "--workers" in help_text
-
-
 @dataclass
 class Target:
     name: str
-    unary: str
-    stream: str
     process: subprocess.Popen[bytes]
     address: str
+    connections: int
+
+    @property
+    def is_echo(self) -> bool:
+        return self.name.startswith("echo")
+
+    def method(self, streamed: bool) -> str:
+        if self.is_echo:
+            return ECHO_STREAM if streamed else ECHO_UNARY
+        return f"{SERVICE}/ConvertStream" if streamed else f"{SERVICE}/Convert"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -136,29 +233,45 @@ class Target:
                 self.process.wait()
 
 
-def start_converter(workers: int | None) -> Target:
+def start(name: str) -> Target:
+    """`convert-Nw` is the shipped server with N workers (and 2N connections); the rest are CHILDREN."""
     port = free_port()
-    command = [sys.executable, "-m", "vmi_converter.server", "serve", "--listen", f"127.0.0.1:{port}", "--grace", "1"]
-    command += ["--log-level", "WARNING"]
-    if workers is not None:
-        command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, cwd=REPO, env=child_env(), stdout=subprocess.DEVNULL)
-    name = f"convert-{workers}w" if workers is not None else "convert"
-    return Target(name, f"{SERVICE}/Convert", f"{SERVICE}/ConvertStream", process, f"127.0.0.1:{port}")
+    if name.startswith("convert-") and name.endswith("w"):
+        workers = int(name[len("convert-") : -1])
+        command = [sys.executable, "-m", "vmi_converter.server", "serve", "--listen", f"127.0.0.1:{port}"]
+        command += ["--grace", "1", "--log-level", "WARNING", "--workers", str(workers)]
+        connections = 2 * workers  # SO_REUSEPORT spreads connections, not calls, over the workers
+    else:
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", name, str(port)]
+        connections = 1
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
+    return Target(name, process, f"127.0.0.1:{port}", connections)
 
 
-def start_echo() -> Target:
-    port = free_port()
-    command = [sys.executable, str(Path(__file__).resolve()), "--echo-server", str(port)]
-    process = subprocess.Popen(command, cwd=REPO, env=child_env())
-    return Target("echo", ECHO_UNARY, ECHO_STREAM, process, f"127.0.0.1:{port}")
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds used so far by process `root` and its descendants (the workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it exited meanwhile
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total = {root}, 0.0
+    for pid in sorted(stats):  # children have larger pids than their parents here (no pid wrap in a run)
+        parent, cpu = stats[pid]
+        if pid == root or parent in tree:
+            tree.add(pid)
+            total += cpu
+    return total
 
 
-def open_channels(target: Target, count: int) -> list[grpc.Channel]:
-    """`count` connections; a private subchannel pool each, so they are distinct TCP connections
-    (SO_REUSEPORT spreads connections, not calls, over the workers)."""
+def open_channels(target: Target) -> list[grpc.Channel]:
+    """Distinct TCP connections (a private subchannel pool each)."""
     options = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_receive_message_length", 64 << 20)]
-    channels = [grpc.insecure_channel(target.address, options=options) for _ in range(count)]
+    channels = [grpc.insecure_channel(target.address, options=options) for _ in range(target.connections)]
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     for channel in channels:
         while True:
@@ -173,7 +286,67 @@ def open_channels(target: Target, count: int) -> list[grpc.Channel]:
     return channels
 
 
-# ---------------------------------------------------------------- the three ways
+# ---------------------------------------------------------------- distinct requests
+
+
+@dataclass
+class Payloads:
+    """Serialized ConvertRequests, every one a different VMI (a ConvertStreamRequest has the same fields
+    and numbers, so the same bytes are stream items too); `indexes[i]` names request i's VMI."""
+
+    requests: list[bytes]
+    indexes: list[int]
+
+
+def vary(vmi: Any, index: int) -> None:
+    """Make the golden VMI (a dict or the typed message) the index-th distinct one: name, uid, a disk serial."""
+    name, uid, serial = f"bench-{index}", f"00000000-0000-4000-8000-{index:012d}", f"serial-{index}"
+    if isinstance(vmi, dict):
+        vmi["metadata"].update(name=name, uid=uid)
+        vmi["spec"]["domain"]["devices"]["disks"][0]["serial"] = serial
+    else:
+        vmi.metadata.name, vmi.metadata.uid = name, uid
+        vmi.spec.domain.devices.disks[0].serial = serial
+
+
+def build_payloads(kind: str, count: int, first: int) -> Payloads:
+    """`count` requests for VMIs first..first+count-1, typed (`vmi`) or as JSON bytes (`vmiJson`)."""
+    from google.protobuf import json_format
+
+    from vmi_converter.api import service_pb2
+
+    golden = json.loads((reference_dir() / "expected" / "golden-amd64.json").read_text())
+    request = json_format.ParseDict({"id": "", **golden}, service_pb2.ConvertRequest())
+    indexes = list(range(first, first + count))
+    requests = []
+    for index in indexes:
+        request.id = f"bench-{index}"
+        if kind == "typed":
+            vary(request.vmi, index)
+        else:
+            vmi = copy.deepcopy(golden["vmi"])
+            vary(vmi, index)
+            request.vmi_json = json.dumps(vmi).encode()
+        requests.append(request.SerializeToString())
+    return Payloads(requests, indexes)
+
+
+def check_answers(channel: grpc.Channel, payloads: Payloads) -> None:
+    """The converter answers two different requests, unary and streamed, each with its own domain
+    (the timed loops do not parse answers)."""
+    from vmi_converter.api import service_pb2
+
+    for request, index in list(zip(payloads.requests, payloads.indexes, strict=True))[:2]:
+        raw = unary_bytes(channel, f"{SERVICE}/Convert")(request, timeout=CALL_TIMEOUT_S)
+        answer = service_pb2.ConvertResponse.FromString(raw)
+        items = list(stream_bytes(channel, f"{SERVICE}/ConvertStream")(iter([request]), timeout=CALL_TIMEOUT_S))
+        item = service_pb2.ConvertStreamResponse.FromString(items[0])
+        for xml in (answer.domain_xml, item.domain_xml):
+            if f"<name>mynamespace_bench-{index}</name>" not in xml or f"<serial>serial-{index}</serial>" not in xml:
+                raise RuntimeError(f"the converter did not answer bench-{index} with its domain: {answer} {item}")
+
+
+# ---------------------------------------------------------------- the three modes
 
 
 @dataclass
@@ -181,33 +354,37 @@ class Result:
     calls: int
     seconds: float
     latencies_ns: list[int]
+    server_cpu_s: float = 0.0  # CPU the server processes used meanwhile: load on the machine barely moves it
 
-    def row(self) -> tuple[float, float, float]:
-        """(calls per second, p50 µs, p99 µs)."""
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
+
+    def percentiles_us(self) -> tuple[float, float]:
         ordered = sorted(self.latencies_ns)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        return self.calls / self.seconds, statistics.median(ordered) / 1e3, p99 / 1e3
+        return statistics.median(ordered) / 1e3, p99 / 1e3
 
 
-def unary_sequential(channels: list[grpc.Channel], method: str, payload: bytes, calls: int) -> Result:
+def sequential(channels: list[grpc.Channel], method: str, requests: list[bytes], depth: int) -> Result:
     call = unary_bytes(channels[0], method)
     latencies = []
     start = time.perf_counter()
-    for _ in range(calls):
+    for request in requests:
         sent = time.perf_counter_ns()
-        call(payload, timeout=CALL_TIMEOUT_S)
+        call(request, timeout=CALL_TIMEOUT_S)
         latencies.append(time.perf_counter_ns() - sent)
-    return Result(calls, time.perf_counter() - start, latencies)
+    return Result(len(requests), time.perf_counter() - start, latencies)
 
 
-def unary_pipelined(channels: list[grpc.Channel], method: str, payload: bytes, calls: int, depth: int) -> Result:
-    """`depth` calls in flight at all times, spread over the channels."""
+def pipelined(channels: list[grpc.Channel], method: str, requests: list[bytes], depth: int) -> Result:
+    """`depth` calls in flight at all times, spread over the connections."""
     stubs = [unary_bytes(channel, method) for channel in channels]
     slots = threading.Semaphore(depth)
     latencies: list[int] = []
     errors: list[BaseException] = []
     finished = threading.Event()
-    remaining = [calls]
+    remaining = [len(requests)]
     lock = threading.Lock()
 
     def done(sent: int, future: grpc.Future) -> None:
@@ -223,141 +400,212 @@ def unary_pipelined(channels: list[grpc.Channel], method: str, payload: bytes, c
         slots.release()
 
     start = time.perf_counter()
-    for i in range(calls):
+    for i, request in enumerate(requests):
         slots.acquire()
         sent = time.perf_counter_ns()
-        future = stubs[i % len(stubs)].future(payload, timeout=CALL_TIMEOUT_S)
+        future = stubs[i % len(stubs)].future(request, timeout=CALL_TIMEOUT_S)
         future.add_done_callback(functools.partial(done, sent))
-    if not finished.wait(CALL_TIMEOUT_S * 2):
+    if not finished.wait(CALL_TIMEOUT_S * 4):
         raise RuntimeError("pipelined calls did not finish")
     if errors:
         raise RuntimeError(f"{len(errors)} pipelined calls failed: {errors[0]}")
-    return Result(calls, time.perf_counter() - start, latencies)
+    return Result(len(requests), time.perf_counter() - start, latencies)
 
 
-def streaming(channels: list[grpc.Channel], method: str, payload: bytes, calls: int, depth: int) -> Result:
-    """One bidirectional stream per channel, `depth` items in flight in all; answers come in order."""
-    per_stream = [calls // len(channels) + (1 if i < calls % len(channels) else 0) for i in range(len(channels))]
+def streaming(channels: list[grpc.Channel], method: str, requests: list[bytes], depth: int) -> Result:
+    """One bidirectional stream per connection, `depth` items in flight in all; answers come in order."""
+    shares = [requests[i :: len(channels)] for i in range(len(channels))]
     window = max(1, depth // len(channels))
     latencies: list[int] = []
     lock = threading.Lock()
 
-    def one_stream(channel: grpc.Channel, items: int) -> None:
+    def one_stream(channel: grpc.Channel, items: list[bytes]) -> None:
         slots = threading.Semaphore(window)
         sent_at: collections.deque[int] = collections.deque()
 
-        def requests() -> Iterator[bytes]:
-            for _ in range(items):
+        def feed() -> Iterator[bytes]:
+            for item in items:
                 slots.acquire()
                 sent_at.append(time.perf_counter_ns())
-                yield payload
+                yield item
 
         received = 0
-        for _ in stream_bytes(channel, method)(requests(), timeout=CALL_TIMEOUT_S * 4):
+        for _ in stream_bytes(channel, method)(feed(), timeout=CALL_TIMEOUT_S * 4):
             latency = time.perf_counter_ns() - sent_at.popleft()
             received += 1
             slots.release()
             with lock:
                 latencies.append(latency)
-        if received != items:
-            raise RuntimeError(f"stream answered {received} of {items} items")
+        if received != len(items):
+            raise RuntimeError(f"stream answered {received} of {len(items)} items")
 
     start = time.perf_counter()
     with futures.ThreadPoolExecutor(len(channels)) as pool:
-        for running in [pool.submit(one_stream, c, n) for c, n in zip(channels, per_stream, strict=True)]:
+        for running in [pool.submit(one_stream, c, share) for c, share in zip(channels, shares, strict=True)]:
             running.result()
-    return Result(calls, time.perf_counter() - start, latencies)
+    return Result(len(requests), time.perf_counter() - start, latencies)
 
 
-# ---------------------------------------------------------------- payloads and the run
+RUNNERS = {"sequential": sequential, "pipelined": pipelined, "stream": streaming}
 
 
-def golden_payloads() -> tuple[bytes, bytes]:
-    """The golden amd64 request as serialized ConvertRequest and ConvertStreamRequest bytes."""
+def measure(target: Target, payloads: dict[str, Payloads], calls: int, depth: int) -> dict[tuple[str, str], Result]:
+    """(request kind, mode) -> result; each mode gets its own slice of the distinct requests."""
+    channels = open_channels(target)
+    try:
+        if not target.is_echo:
+            for kind in REQUEST_KINDS:
+                check_answers(channels[0], payloads[kind])
+        results = {}
+        for kind in REQUEST_KINDS:
+            batch = payloads[kind]
+            warmup = max(16, calls // 10)
+            pipelined(channels, target.method(False), batch.requests[-warmup:], depth)
+            for index, mode in enumerate(MODES):
+                requests = batch.requests[2 + index * calls : 2 + (index + 1) * calls]
+                cpu_before = cpu_seconds(target.process.pid)
+                result = RUNNERS[mode](channels, target.method(mode == "stream"), requests, depth)
+                result.server_cpu_s = cpu_seconds(target.process.pid) - cpu_before
+                results[kind, mode] = result
+        return results
+    finally:
+        for channel in channels:
+            channel.close()
+
+
+# ---------------------------------------------------------------- the interceptors' own cost, in-process
+
+
+class _StandInContext:
+    """What the interceptors ask of a live, in-time call's ServicerContext (a measurement stand-in)."""
+
+    def code(self) -> None:
+        return None
+
+    def details(self) -> None:
+        return None
+
+    def time_remaining(self) -> float:
+        return CALL_TIMEOUT_S
+
+    def is_active(self) -> bool:
+        return True
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        return True
+
+
+@dataclass
+class _CallDetails:
+    method: str
+    invocation_metadata: tuple[tuple[str, str], ...]
+
+
+def interceptor_costs(calls: int) -> dict[str, float]:
+    """CPU µs per unary Convert call the server's interceptors add, as gRPC runs them: intercept_service
+    per call, then the wrapped behaviour (here answering at once), logging at WARNING and at INFO."""
+    from vmi_converter.api import service_pb2
+    from vmi_converter.server import logs
+    from vmi_converter.server.limits import LimitsInterceptor
+    from vmi_converter.server.observe import ObservingInterceptor
+
+    request = service_request()
+    response = service_pb2.ConvertResponse(domain_xml="<domain/>")
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: response)
+    details = _CallDetails(f"{SERVICE}/Convert", ())
+    limits, observing = LimitsInterceptor(100_000), ObservingInterceptor()
+
+    def bare() -> None:
+        handler.unary_unary(request, _StandInContext())
+
+    def intercepted() -> None:
+        inner = limits.intercept_service(lambda _: handler, details)  # type: ignore[arg-type]
+        outer = observing.intercept_service(lambda _: inner, details)  # type: ignore[arg-type]
+        outer.unary_unary(request, _StandInContext())  # type: ignore[union-attr]
+
+    costs = {}
+    with open(os.devnull, "w") as quiet:
+        for level in ("WARNING", "INFO"):
+            logs.configure(level, stream=quiet)
+            costs[f"interceptors, log {level}"] = cpu_us_per_call(intercepted, calls) - cpu_us_per_call(bare, calls)
+    return costs
+
+
+def service_request() -> Any:
     from google.protobuf import json_format
 
     from vmi_converter.api import service_pb2
 
-    request = json.loads((reference_dir() / "expected" / "golden-amd64.json").read_text())
-    body = json.dumps(dict(request, id="golden-amd64"))
-    unary = json_format.Parse(body, service_pb2.ConvertRequest()).SerializeToString()
-    stream = json_format.Parse(body, service_pb2.ConvertStreamRequest()).SerializeToString()
-    return unary, stream
+    golden = json.loads((reference_dir() / "expected" / "golden-amd64.json").read_text())
+    return json_format.ParseDict(golden, service_pb2.ConvertRequest())
 
 
-def check_converter_answers(channel: grpc.Channel, unary: bytes, stream: bytes) -> None:
-    """The bytes the converter returns really are domains (the timed loops do not parse them)."""
-    from vmi_converter.api import service_pb2
-
-    answer = service_pb2.ConvertResponse.FromString(unary_bytes(channel, f"{SERVICE}/Convert")(unary, timeout=30))
-    items = list(stream_bytes(channel, f"{SERVICE}/ConvertStream")(iter([stream]), timeout=30))
-    item = service_pb2.ConvertStreamResponse.FromString(items[0])
-    for xml in (answer.domain_xml, item.domain_xml):
-        if not xml.startswith("<domain"):
-            raise RuntimeError(f"the converter did not answer with a domain: {answer} {item}")
+def cpu_us_per_call(run: Callable[[], None], calls: int) -> float:
+    for _ in range(calls // 10):
+        run()
+    start = time.process_time()
+    for _ in range(calls):
+        run()
+    return (time.process_time() - start) / calls * 1e6
 
 
-Mode = Callable[[list[grpc.Channel], Target], Result]
-Warmup = Callable[[list[grpc.Channel], Target], object]
-
-
-def measure(target: Target, channels: list[grpc.Channel], modes: dict[str, Mode], warmup: Warmup) -> dict[str, Result]:
-    warmup(channels, target)
-    return {name: mode(channels, target) for name, mode in modes.items()}
+# ---------------------------------------------------------------- the run
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds: fewer calls, one worker only")
-    parser.add_argument("--calls", type=int, help="calls per mode (default 3000, quick 150)")
+    parser.add_argument("--calls", type=int, help="calls per mode and request kind (default 2000, quick 60)")
     parser.add_argument("--depth", type=int, default=16, help="calls or stream items in flight (default 16)")
-    parser.add_argument("--echo-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serving", action="store_true", help="also the sync server without interceptors and grpc.aio")
+    parser.add_argument("--targets", help="comma-separated targets instead of the default set")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.echo_server is not None:
-        return echo_server(args.echo_server)
-    calls = args.calls or (150 if args.quick else 3000)
-    depth = args.depth
-    unary_payload, stream_payload = golden_payloads()
+    if args.child is not None:
+        CHILDREN[args.child[0]](int(args.child[1]))
+        return 0
+    calls = args.calls or (60 if args.quick else 2000)
+    targets = ["echo-sync", "echo-aio", "convert-1w"]
+    if not args.quick:
+        targets.append("convert-2w")
+    if args.serving:
+        targets += ["convert-bare", "convert-aio"]
+    if args.targets:
+        targets = args.targets.split(",")
+    # Requests 0 and 1 are for the answer check, then one slice per mode, then the warm-up's own.
+    count = 2 + len(MODES) * calls + max(16, calls // 10)
+    payloads = {kind: build_payloads(kind, count, first=i * count) for i, kind in enumerate(REQUEST_KINDS)}
 
-    def modes(payload_for_stream: bytes) -> dict[str, Mode]:
-        return {
-            "unary": lambda ch, t: unary_sequential(ch, t.unary, unary_payload, calls),
-            "pipelined": lambda ch, t: unary_pipelined(ch, t.unary, unary_payload, calls, depth),
-            "stream": lambda ch, t: streaming(ch, t.stream, payload_for_stream, calls, depth),
-        }
-
-    def warmup(ch: list[grpc.Channel], t: Target) -> None:
-        unary_pipelined(ch, t.unary, unary_payload, max(20, calls // 10), depth)
-
-    runs: list[tuple[str, int | None, int]] = [("echo", None, 1)]
-    if server_has_workers():
-        runs += [("convert", 1, 1)] + ([] if args.quick else [("convert", 2, 4)])
-    else:
-        runs += [("convert", None, 1)]
-
-    print(f"machine: {machine()}")
-    print(f"request: golden-amd64 ConvertRequest, {len(unary_payload)} bytes; {calls} calls per mode, depth {depth}")
+    print(f"machine: {machine()}, load average {os.getloadavg()[0]:.1f}")
+    sizes = ", ".join(f"{kind} {len(payloads[kind].requests[0])} bytes" for kind in REQUEST_KINDS)
+    print(f"requests: golden-amd64 ConvertRequest, a distinct VMI per call ({sizes}); {calls} calls per mode,")
+    print(f"depth {args.depth}; vs_floor = share of the faster echo server's rate for the same request and mode;")
+    print("cpu_us = CPU time of the server's processes per call (the figure load on the machine moves least)")
     print()
-    print(f"{'target':12s} {'mode':10s} {'calls':>6s} {'calls_per_s':>12s} ", end="")
-    print(f"{'p50_us':>9s} {'p99_us':>9s} {'vs_echo':>8s}")
-    floor: dict[str, float] = {}
-    for kind, workers, connections in runs:
-        target = start_echo() if kind == "echo" else start_converter(workers)
+    print(f"{'target':14s} {'request':8s} {'mode':11s} {'calls':>6s} {'calls_per_s':>12s} ", end="")
+    print(f"{'p50_us':>9s} {'p99_us':>9s} {'cpu_us':>8s} {'vs_floor':>9s}")
+    floor: dict[tuple[str, str], float] = {}
+    for name in targets:
+        target = start(name)
         try:
-            channels = open_channels(target, connections)
-            if kind == "convert":
-                check_converter_answers(channels[0], unary_payload, stream_payload)
-            results = measure(target, channels, modes(unary_payload if kind == "echo" else stream_payload), warmup)
-            for channel in channels:
-                channel.close()
+            results = measure(target, payloads, calls, args.depth)
         finally:
             target.stop()
-        for mode, result in results.items():
-            rate, p50, p99 = result.row()
-            if kind == "echo":
-                floor[mode] = rate
-            ratio = f"{rate / floor[mode]:8.0%}" if mode in floor and kind != "echo" else f"{'':8s}"
-            print(f"{target.name:12s} {mode:10s} {result.calls:6d} {rate:12.0f} {p50:9.0f} {p99:9.0f} {ratio}")
+        for (kind, mode), result in results.items():
+            if target.is_echo:
+                floor[kind, mode] = max(floor.get((kind, mode), 0.0), result.rate)
+            share = f"{result.rate / floor[kind, mode]:9.0%}" if not target.is_echo else f"{'':9s}"
+            p50, p99 = result.percentiles_us()
+            cpu = result.server_cpu_s / result.calls * 1e6
+            print(f"{name:14s} {kind:8s} {mode:11s} {result.calls:6d} {result.rate:12.0f} ", end="")
+            print(f"{p50:9.0f} {p99:9.0f} {cpu:8.0f} {share}")
+    print()
+    for kind in REQUEST_KINDS:
+        rates = ", ".join(f"{mode} {floor[kind, mode]:.0f}/s" for mode in MODES if (kind, mode) in floor)
+        print(f"floor {kind}: {rates}")
+    print()
+    for name, cost in interceptor_costs(2000 if args.quick else 20000).items():
+        print(f"{name}: {cost:.1f} cpu_us per call (in-process; the call itself answers at once)")
     return 0
 
 

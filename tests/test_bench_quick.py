@@ -11,12 +11,12 @@ import pytest
 from conftest import EXPECTED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
-NUMBER = r"\d+(?:\.\d+)?"
+NUMBER = r"-?\d+(?:\.\d+)?"  # a batch difference can come out negative on a busy machine
 
 
-def _run(script: str) -> str:
+def _run(script: str, *options: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / script), "--quick"],
+        [sys.executable, str(REPO / "bench" / script), "--quick", *options],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -29,7 +29,7 @@ def _run(script: str) -> str:
 def _row(output: str, name: str, numbers: int) -> list[str]:
     """The numbers of the row called `name` (it must be there, with `numbers` of them)."""
     label = r"\s+".join(re.escape(word) for word in name.split())
-    match = re.search(rf"^{label}\s+((?:{NUMBER}\s*){{{numbers}}})$", output, re.MULTILINE)
+    match = re.search(rf"^{label}\s+((?:{NUMBER}%?\s*){{{numbers}}})$", output, re.MULTILINE)
     assert match is not None, f"no row {name!r} with {numbers} numbers in:\n{output}"
     return match.group(1).split()
 
@@ -48,10 +48,34 @@ def test_convert_bench_quick() -> None:
 
 @pytest.mark.skipif(not (EXPECTED_DIR / "golden-amd64.json").exists(), reason="reference requests not available")
 def test_server_bench_quick() -> None:
-    output = _run("server_bench.py")
-    assert "request: golden-amd64 ConvertRequest" in output
-    for mode in ("unary", "pipelined", "stream"):
-        calls, rate, p50, p99 = (float(n) for n in _row(output, f"echo {mode}", 4))
-        assert calls > 0 and rate > 0 and 0 < p50 <= p99
-        converter_rows = re.findall(rf"^convert\S*\s+{mode}\s+.*\d+%$", output, re.MULTILINE)
-        assert converter_rows, output
+    """Both echo flavours, the shipped server and the serving variants, each request kind and mode; the
+    converter's rows carry their share of the floor (the bench itself checks answers name their VMI)."""
+    output = _run("server_bench.py", "--serving")
+    assert "a distinct VMI per call" in output
+    for target in ("echo-sync", "echo-aio", "convert-1w", "convert-bare", "convert-aio"):
+        for kind in ("typed", "vmiJson"):
+            for mode in ("sequential", "pipelined", "stream"):
+                numbers = _row(output, f"{target} {kind} {mode}", 5 if target.startswith("echo") else 6)
+                calls, rate, p50, p99, cpu = (float(n) for n in numbers[:5])
+                assert calls == 60 and rate > 0 and 0 < p50 <= p99 and cpu >= 0
+                if not target.startswith("echo"):
+                    assert numbers[5].endswith("%")
+    for kind in ("typed", "vmiJson"):
+        assert re.search(rf"^floor {kind}: sequential \d+/s, pipelined \d+/s, stream \d+/s$", output, re.MULTILINE)
+    for level in ("WARNING", "INFO"):
+        assert re.search(rf"^interceptors, log {level}: {NUMBER} cpu_us per call", output, re.MULTILINE), output
+
+
+@pytest.mark.skipif(not (EXPECTED_DIR / "golden-amd64.json").exists(), reason="reference requests not available")
+def test_cli_bench_quick(tmp_path: Path) -> None:
+    """One conversion per process and the batch, for ours and for a reference command given on the
+    command line (here ours again through the module: any command taking FILE... works)."""
+    reference = f"{sys.executable} -m vmi_converter.server convert --out-dir {tmp_path}"
+    output = _run("cli_bench.py", "--reference", reference)
+    for name in ("vmi-converter", "reference"):
+        median, fastest, _per_conversion, one, everything = (float(n) for n in _row(output, name, 5))
+        assert 0 < fastest <= median and one > 0 and everything > 0
+    startup = [float(n) for n in _row(output, "python-startup", 2)]
+    assert 0 < startup[1] <= startup[0]
+    assert re.search(r"^batch per conversion, vmi-converter / reference: -?\d+\.\d+x;", output, re.MULTILINE)
+    assert len(list(tmp_path.glob("golden-0*.xml"))) == 20  # the reference really ran on the batch
