@@ -83,7 +83,7 @@ def explain(vmi: JSON, context: JSON | Context | None = None) -> Explained:
     ctx = context if isinstance(context, Context) else context_from_dict(context)
     defaulted = pipeline.prepare(vmi, ctx)
     recorder = _Recorder(_changed_paths(copy_json(vmi), defaulted), defaulted)
-    traced_vmi = _TracingDict(defaulted, "", recorder)
+    traced_vmi = _traced(defaulted, "", recorder)
     traced_ctx = _tracing_context(ctx, recorder)
     observer = _Observer(recorder)
     try:
@@ -141,63 +141,88 @@ class _Recorder:
     def reset(self) -> None:
         self.fields, self.facts = set(), set()
 
+    def note(self, path: str) -> None:
+        (self.facts if path.startswith("context.") else self.fields).add(path)
+
+
+class _Key(str):
+    """A key of a traced dict: notes its path whenever a lookup finds it.
+
+    Compiled (mypyc) code reads a dict-typed value with the C dict functions, which skip the
+    methods a dict subclass overrides; but every lookup that finds a key compares the stored key
+    with the one asked for, and that comparison calls this `__eq__`, compiled or not.
+    """
+
+    __slots__ = ("_path", "_recorder")
+    _path: str
+    _recorder: _Recorder
+
+    def __new__(cls, key: str, path: str, recorder: _Recorder) -> _Key:
+        self = super().__new__(cls, key)
+        self._path, self._recorder = path, recorder
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        equal = str.__eq__(self, other)
+        if equal is True:
+            self._recorder.note(self._path)
+        return equal
+
+    __hash__ = str.__hash__
+
 
 class _TracingDict(dict[str, Any]):
-    """A read-only view of a VMI object that notes the path of every key read."""
+    """A read-only view of a VMI object that notes the path of every key read.
+
+    Built whole ahead of the run (`_traced`): its keys are `_Key`s and its values traced in turn,
+    so reads that bypass these methods still reach recording keys and traced values.
+    """
 
     def __init__(self, data: dict[str, Any], path: str, recorder: _Recorder) -> None:
         super().__init__(data)
         self._path, self._recorder = path, recorder
 
-    def _note(self, key: object) -> str:
-        if self._path.startswith("context."):
-            path = f'{self._path}["{key}"]'
-            self._recorder.facts.add(path)
-        else:
-            path = f"{self._path}.{key}" if self._path else str(key)
-            self._recorder.fields.add(path)
-        return path
+    def _note(self, key: object) -> None:
+        self._recorder.note(_child_path(self._path, key))
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key not in self.keys():
-            return default
-        return _wrap(super().__getitem__(key), self._note(key), self._recorder)
+        return self[key] if key in self.keys() else default
 
     def __getitem__(self, key: str) -> Any:
-        return _wrap(super().__getitem__(key), self._note(key), self._recorder)
+        self._note(key)
+        return super().__getitem__(key)
 
     def __contains__(self, key: object) -> bool:
-        self._note(key)
+        self._note(key)  # also a key that is absent: its absence was read
         return super().__contains__(key)
 
     def items(self) -> Any:
-        return [(k, _wrap(v, self._note(k), self._recorder)) for k, v in super().items()]
+        pairs = list(super().items())
+        for key, _ in pairs:
+            self._note(key)
+        return pairs
 
     def values(self) -> Any:
         return [v for _, v in self.items()]
 
 
-class _TracingList(list[Any]):
-    def __init__(self, data: list[Any], path: str, recorder: _Recorder) -> None:
-        super().__init__(data)
-        self._path, self._recorder = path, recorder
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        position = index if index >= 0 else len(self) + index
-        return _wrap(super().__getitem__(index), f"{self._path}[{position}]", self._recorder)
-
-    def __iter__(self) -> Iterator[Any]:
-        for index in range(len(self)):
-            yield self[index]
+def _child_path(path: str, key: object) -> str:
+    if path.startswith("context."):
+        return f'{path}["{key}"]'
+    return f"{path}.{key}" if path else str(key)
 
 
-def _wrap(value: Any, path: str, recorder: _Recorder) -> Any:
-    if isinstance(value, dict) and not isinstance(value, _TracingDict):
-        return _TracingDict(value, path, recorder)
-    if isinstance(value, list) and not isinstance(value, _TracingList):
-        return _TracingList(value, path, recorder)
+def _traced(value: Any, path: str, recorder: _Recorder) -> Any:
+    """A traced copy of JSON data: dicts keyed by recording keys, lists of traced items (reading
+    an item is not a read by itself; reading its fields is)."""
+    if isinstance(value, dict):
+        items: dict[str, Any] = {}
+        for key, sub in value.items():
+            sub_path = _child_path(path, key)
+            items[_Key(key, sub_path, recorder)] = _traced(sub, sub_path, recorder)
+        return _TracingDict(items, path, recorder)
+    if isinstance(value, list):
+        return [_traced(item, f"{path}[{index}]", recorder) for index, item in enumerate(value)]
     return value
 
 
@@ -206,7 +231,7 @@ def _tracing_context(ctx: Context, recorder: _Recorder) -> Context:
 
     def record(_attr: str, fact: str, value: Any) -> Any:
         if isinstance(value, dict):
-            return _TracingDict(value, fact, recorder)
+            return _traced(value, fact, recorder)
         recorder.facts.add(fact)
         return value
 
