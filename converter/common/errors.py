@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)  # the domain model's XMLValueError is one (not compiled)
 class ConversionError(Exception):
     """The VMI or context cannot be converted; `field` is the offending path.
 

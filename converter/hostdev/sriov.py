@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from vmi_converter.converter.common.aliases import user_alias
 from vmi_converter.converter.common.pci import PCIAddressError, pci_address_field
 from vmi_converter.converter.common.vmi import JSON, devices, items, obj, spec, status
@@ -27,6 +29,7 @@ SRIOV_ALIAS_PREFIX = "sriov-"
 INFO_SOURCE_MULTUS_STATUS = "multus-status"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests stand in KubeVirt's pool stubs for it
 class NetworkStatusPool:
     """The VF PCI address of each SR-IOV network; each is handed out once."""
 
@@ -57,7 +60,7 @@ def _has_multus_status(vmi: JSON, name: Any) -> bool:
     return False
 
 
-def multus_sriov_host_devices(vmi: JSON, network_info: JSON | None) -> list[HostDevice]:
+def multus_sriov_host_devices(vmi: JSON, network_info: Any) -> list[HostDevice]:  # object or JSON text
     interfaces = [i for i in _sriov_interfaces(vmi) if _has_multus_status(vmi, i.get("name"))]
     if not interfaces:
         return []
@@ -114,17 +117,17 @@ def _dra_sriov_host_device(vmi: JSON, dra_devices: JSON, iface: JSON, claim_requ
             f"(claim {claim} request {request}): {err}") from None
     try:
         source = pci_address_field(host_pci)
-    except PCIAddressError as err:
+    except PCIAddressError as address_err:  # one name per exception type: mypyc types a name once
         raise HostDeviceError(
-            f"failed to create PCI address for SR-IOV DRA interface {name}: {err}") from None
+            f"failed to create PCI address for SR-IOV DRA interface {name}: {address_err}") from None
     device = HostDevice(type="pci", managed="no", source=HostDeviceSource(address=source),
                         alias=user_alias(SRIOV_ALIAS_PREFIX + name))
     if iface.get("pciAddress"):
         try:
             device.address = pci_address_field(str(iface["pciAddress"]))
-        except PCIAddressError as err:
+        except PCIAddressError as address_err:
             raise HostDeviceError(
-                f"failed to interpret the guest PCI address for interface {name}: {err}") from None
+                f"failed to interpret the guest PCI address for interface {name}: {address_err}") from None
     if iface.get("bootOrder") is not None:
         device.boot = BootOrder(order=iface["bootOrder"])
     return device

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vmi_converter.converter.admission.defaults import apply_vmi_defaults
 from vmi_converter.converter.common.build import BuildState, DiskDecision
@@ -157,7 +158,7 @@ def _note(not_ready: list[str], volume: str) -> None:
         not_ready.append(volume)
 
 
-def hotplug_disk_from_request(document: JSON) -> JSON:
+def hotplug_disk_from_request(document: Any) -> JSON:  # checked here (compiled signatures raise TypeError)
     """JSON in, JSON out: `{"domainXml", "vmi", "context"?, "volumes"?}` →
     `{"detach", "attach", "update": [{"volume", "targetDev", "deviceXml"}], "notReady": [volume]}`."""
     if not isinstance(document, dict):

@@ -62,11 +62,12 @@ class MigratableXML:
 
 
 def migratable_xml(
-    domain_xml: str,
-    vmi: JSON,
+    # Checked here, not by the signature: a compiled signature raises TypeError on bad input.
+    domain_xml: object,
+    vmi: Any,
     source: SourceFacts | None = None,
     target: TargetFacts | None = None,
-    live_xml: str | None = None,
+    live_xml: object = None,
     *,
     options: MigrationOptions | None = None,
     paused: bool = False,
@@ -116,7 +117,7 @@ def _run_target_hooks(root: etree._Element, vmi: JSON, target: TargetFacts) -> N
         target_hooks.vgpu_live_migration(root, target)
 
 
-def migratable_xml_from_request(document: JSON) -> JSON:
+def migratable_xml_from_request(document: Any) -> JSON:  # checked here, like migratable_xml
     """JSON in, JSON out, in the MigratableXMLRequest/Response JSON form:
     `{"domainXml", "liveDomainXml"?, "vmi", "sourceFacts"?, "targetFacts"?, "migrationOptions"?,
     "domainPaused"?, "shareDir"?}` → `{"domainXml", "destName", "disksToCopy", "flags", "flagsMask",

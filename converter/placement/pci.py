@@ -47,8 +47,8 @@ def place_pci_devices(vmi: JSON, domain: Domain, ctx: Context) -> list[str]:
     if on_root_complex and ctx.arch.pcie_placement:
         try:
             place_pci_devices_on_root_complex(domain)
-        except PCIPlacementError as err:
-            raise ConversionError(_ROOT_COMPLEX_FIELD, str(err)) from None
+        except PCIPlacementError as placement_err:  # one name per exception type: mypyc types it once
+            raise ConversionError(_ROOT_COMPLEX_FIELD, str(placement_err)) from None
     return warnings
 
 
