@@ -173,3 +173,21 @@ def test_explain_rpc_rejection_is_an_answer() -> None:
         "spec.domain.devices.watchdog",
         "watchdog is not supported on architecture ARM64",
     )
+
+
+def test_reads_that_skip_the_dict_methods_are_recorded() -> None:
+    """Compiled (mypyc) stages read dicts with the C functions, as `dict.get(d, k)` does here,
+    which skip a dict subclass's methods: the recording keys still note every key found."""
+    from vmi_converter.converter.explain import _Recorder, _traced
+
+    recorder = _Recorder(set(), {})
+    traced = _traced({"spec": {"domain": {"cpu": {"cores": 2}}, "volumes": [{"name": "a"}]}}, "", recorder)
+    cpu = dict.get(dict.get(dict.get(traced, "spec"), "domain"), "cpu")
+    assert recorder.fields == {"spec", "spec.domain", "spec.domain.cpu"}
+    assert dict.__contains__(cpu, "cores") and not dict.__contains__(cpu, "sockets")
+    volume = list.__getitem__(dict.__getitem__(dict.get(traced, "spec"), "volumes"), 0)
+    assert dict.get(volume, "name") == "a"
+    assert recorder.fields == {
+        "spec", "spec.domain", "spec.domain.cpu", "spec.domain.cpu.cores", "spec.volumes", "spec.volumes[0].name"
+    }
+    assert recorder.facts == set()
