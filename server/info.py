@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from importlib import metadata
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
 
+from vmi_converter.converter import pipeline
 from vmi_converter.converter.common.arch import ARCHES
 
 KUBEVIRT_COMMIT = "d923fdb8"
@@ -21,6 +23,11 @@ def version() -> str:
         return _FALLBACK_VERSION
 
 
+def build() -> str:
+    """"compiled" when the converter runs as C extensions (mypyc, `pip install .`), else "pure"."""
+    return "compiled" if (pipeline.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES)) else "pure"
+
+
 def architectures() -> list[str]:
     return sorted(ARCHES)
 
@@ -28,6 +35,7 @@ def architectures() -> list[str]:
 def server_info() -> dict[str, Any]:
     return {
         "version": version(),
+        "build": build(),
         "kubevirtCommit": KUBEVIRT_COMMIT,
         "architectures": architectures(),
         "apiVersions": list(API_VERSIONS),
@@ -39,6 +47,7 @@ def describe() -> str:
     info = server_info()
     return (
         f"vmi-converter {info['version']}\n"
+        f"build: {info['build']}\n"
         f"kubevirt commit: {info['kubevirtCommit']}\n"
         f"architectures: {', '.join(info['architectures'])}\n"
         f"api versions: {', '.join(info['apiVersions'])}\n"

@@ -131,6 +131,7 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
             kubevirt_commit=info["kubevirtCommit"],
             architectures=info["architectures"],
             api_versions=info["apiVersions"],
+            build=info["build"],
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import expected_xml, load_request
+from conftest import EXPECTED_BUILD, expected_xml, load_request
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
@@ -206,6 +206,7 @@ def test_info_names_version_commit_and_api(target: str) -> None:
     assert list(info.architectures) == ["amd64", "arm64", "s390x"]
     assert list(info.api_versions) == ["v1"]
     assert info.version
+    assert info.build == EXPECTED_BUILD
 
 
 def test_control_characters_in_a_value_are_invalid_argument(target: str) -> None:

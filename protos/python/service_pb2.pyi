@@ -1016,10 +1016,15 @@ class InfoResponse(_message.Message):
     KUBEVIRT_COMMIT_FIELD_NUMBER: _builtins.int
     ARCHITECTURES_FIELD_NUMBER: _builtins.int
     API_VERSIONS_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     """Service version, e.g. "0.1.0"."""
     kubevirt_commit: _builtins.str
     """The KubeVirt commit whose converter behaviour this build reproduces."""
+    build: _builtins.str
+    """Which build of the converter runs: "compiled" (C extensions built by mypyc from the same
+    Python sources, what `pip install .` produces with a C compiler) or "pure" (Python).
+    """
     @_builtins.property
     def architectures(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Guest architectures it converts for: amd64, arm64, s390x."""
@@ -1035,10 +1040,11 @@ class InfoResponse(_message.Message):
         kubevirt_commit: _builtins.str = ...,
         architectures: _abc.Iterable[_builtins.str] | None = ...,
         api_versions: _abc.Iterable[_builtins.str] | None = ...,
+        build: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_versions", b"api_versions", "architectures", b"architectures", "kubevirt_commit", b"kubevirt_commit", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_versions", b"api_versions", "architectures", b"architectures", "build", b"build", "kubevirt_commit", b"kubevirt_commit", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from conftest import EXPECTED_BUILD
 
 from vmi_converter.server.app import Running, start
 from vmi_converter.server.cli import _parser, main, serve_config
@@ -19,6 +20,7 @@ def test_version_lines(capsys: pytest.CaptureFixture[str]) -> None:
     version = server_info()["version"]
     assert out == (
         f"vmi-converter {version}\n"
+        f"build: {EXPECTED_BUILD}\n"
         "kubevirt commit: d923fdb8\n"
         "architectures: amd64, arm64, s390x\n"
         "api versions: v1\n"
@@ -31,6 +33,7 @@ def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
     info = json.loads(capsys.readouterr().out)
     assert info == {
         "version": server_info()["version"],
+        "build": EXPECTED_BUILD,
         "kubevirtCommit": "d923fdb8",
         "architectures": ["amd64", "arm64", "s390x"],
         "apiVersions": ["v1"],
