@@ -49,7 +49,7 @@ NOT_COMPILED = {
     # must stay Python classes anyway, so that compiled code reading through them is recorded.
     "vmi_converter/converter/explain.py": "recorders subclass builtins (dict, str)",
     # observed_context (explain's fact recording, the CLI's typical host) subclasses Context with a
-    # __getattribute__ that compiled attribute reads would skip; mypyc also refuses the class-local one.
+    # __getattribute__ that compiled attribute reads would skip.
     "vmi_converter/converter/common/context.py": "observed_context needs Context to be a Python class",
 }
 # mypy reads the installed layout from here (pyproject.toml's [tool.mypy] mypy_path; scripts/stage).
