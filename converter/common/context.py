@@ -9,7 +9,7 @@ conversion never touches the host.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,13 +126,13 @@ class Context:
     allow_emulation: bool = fact("allowEmulation", _boolean, False)
     hypervisor_device_available: bool = fact("hypervisorDeviceAvailable", _boolean, False)
     cpu_set: list[int] = fact("cpuSet", _list_of(_count), factory=list)
-    is_block_pvc: dict[str, bool] = fact("isBlockPVC", _map_of(_boolean), factory=dict)
-    is_block_dv: dict[str, bool] = fact("isBlockDV", _map_of(_boolean), factory=dict)
-    apply_cbt: dict[str, str] = fact("applyCBT", _map_of(_text), factory=dict)
-    hotplug_volumes: dict[str, JSON] = fact("hotplugVolumes", _map_of(_object), factory=dict)
-    permanent_volumes: dict[str, JSON] = fact("permanentVolumes", _map_of(_object), factory=dict)
+    is_block_pvc: MutableMapping[str, bool] = fact("isBlockPVC", _map_of(_boolean), factory=dict)
+    is_block_dv: MutableMapping[str, bool] = fact("isBlockDV", _map_of(_boolean), factory=dict)
+    apply_cbt: MutableMapping[str, str] = fact("applyCBT", _map_of(_text), factory=dict)
+    hotplug_volumes: MutableMapping[str, JSON] = fact("hotplugVolumes", _map_of(_object), factory=dict)
+    permanent_volumes: MutableMapping[str, JSON] = fact("permanentVolumes", _map_of(_object), factory=dict)
     migrated_volumes: Any = fact("migratedVolumes", _anything, None)
-    disks_info: dict[str, JSON] = fact("disksInfo", _map_of(_object), factory=dict)
+    disks_info: MutableMapping[str, JSON] = fact("disksInfo", _map_of(_object), factory=dict)
     smbios: JSON | None = fact("smbios", _object, None)
     sriov_devices: list[str] = fact("sriovDevices", _list_of(_text), factory=list)
     generic_host_devices: list[str] = fact("genericHostDevices", _list_of(_text), factory=list)
@@ -148,7 +148,7 @@ class Context:
     free_page_reporting: bool = fact("freePageReporting", _boolean, False)
     bochs_for_efi_guests: bool = fact("bochsForEFIGuests", _boolean, False)
     serial_console_log: bool = fact("serialConsoleLog", _boolean, False)
-    domain_attachment_by_interface_name: dict[str, str] = fact(
+    domain_attachment_by_interface_name: MutableMapping[str, str] = fact(
         "domainAttachmentByInterfaceName", _map_of(_text), factory=dict
     )
     pci_numa_aware_topology_enabled: bool = fact("pciNUMAAwareTopologyEnabled", _boolean, False)
@@ -164,16 +164,16 @@ class Context:
     usb_resources: list[str] = fact("usbResources", _list_of(_text), factory=list)
     available_emulators: list[str] | None = fact("availableEmulators", _list_of(_text), None)
     # Per volume: {"logical", "physical", "discardGranularity"} of a block device, or {"fsBlockSize"}.
-    block_io: dict[str, JSON] = fact("blockIO", _map_of(_object), factory=dict)
-    pci_numa_nodes: dict[str, int] = fact("pciNumaNodes", _map_of(_anything), factory=dict)
-    numa_node_cpus: dict[str, list[int]] = fact("numaNodeCpus", _map_of(_anything), factory=dict)
+    block_io: MutableMapping[str, JSON] = fact("blockIO", _map_of(_object), factory=dict)
+    pci_numa_nodes: MutableMapping[str, int] = fact("pciNumaNodes", _map_of(_anything), factory=dict)
+    numa_node_cpus: MutableMapping[str, list[int]] = fact("numaNodeCpus", _map_of(_anything), factory=dict)
     # Host-device facts (device-plugin env values, network-info, DRA attributes); None = not supplied.
-    resource_addresses: dict[str, str] | None = fact("resourceAddresses", _map_of(_anything), None)
+    resource_addresses: MutableMapping[str, str] | None = fact("resourceAddresses", _map_of(_anything), None)
     network_info: Any = fact("networkInfo", _anything, None)
-    dra_devices: dict[str, Any] | None = fact("draDevices", _object, None)
+    dra_devices: MutableMapping[str, Any] | None = fact("draDevices", _object, None)
     # Grace IO virtualization sysfs facts (converter/grace.py documents the shape).
     grace: JSON | None = fact("grace", _object, None)
-    disk_facts: dict[str, DiskFacts] = field(default_factory=dict)
+    disk_facts: MutableMapping[str, DiskFacts] = field(default_factory=dict)
     paths: Paths = field(default_factory=Paths)
     raw: JSON = field(default_factory=dict)
 

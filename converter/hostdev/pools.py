@@ -10,7 +10,7 @@ as facts (`resourceAddresses`, `draDevices`); the logic that turns them into
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,7 +46,7 @@ def resource_env_var(prefix: str, resource: str) -> str:
 class AddressPool:
     """Addresses per resource; an address handed out is removed from every resource."""
 
-    def __init__(self, prefix: str, resources: list[str], env: dict[str, str]) -> None:
+    def __init__(self, prefix: str, resources: list[str], env: Mapping[str, str]) -> None:
         self.addresses: dict[str, list[str]] = {}
         for resource in resources:
             value = env.get(resource_env_var(prefix, resource))
@@ -282,13 +282,13 @@ def create_generic_host_devices(
     return created
 
 
-def gpu_host_devices_from_env(gpus: list[JSON], env: dict[str, str]) -> list[HostDevice]:
+def gpu_host_devices_from_env(gpus: list[JSON], env: Mapping[str, str]) -> list[HostDevice]:
     resources = resources_of(gpus)
     pci_pool = AddressPool(PCI_RESOURCE_PREFIX, resources, env)
     return create_gpu_host_devices(gpus, pci_pool, AddressPool(MDEV_RESOURCE_PREFIX, resources, env))
 
 
-def generic_host_devices_from_env(host_devices: list[JSON], env: dict[str, str]) -> list[HostDevice]:
+def generic_host_devices_from_env(host_devices: list[JSON], env: Mapping[str, str]) -> list[HostDevice]:
     resources = resources_of(host_devices)
     return create_generic_host_devices(
         host_devices,
@@ -301,12 +301,13 @@ def generic_host_devices_from_env(host_devices: list[JSON], env: dict[str, str])
 # ---------------------------------------------------------------- DRA
 
 
-def dra_attribute(vmi: JSON, dra_devices: JSON, claim: str, request: str, attribute: str) -> str:
+def dra_attribute(vmi: JSON, dra_devices: Mapping[str, Any], claim: str, request: str, attribute: str) -> str:
     """One attribute (`pciBusID`, `mdevUUID`) of the single device a VMI claim request got."""
     claims = {obj(c).get("name") for c in items(dig(vmi, "spec", "resourceClaims"))}
     if claim not in claims:
         raise HostDeviceError(f'metadata not found for claim "{claim}"')
-    device = dig(dra_devices, claim, request)
+    # The claim through the facts' own get (compiled code would skip a dict subclass's: the typical host answers there).
+    device = dig(dra_devices.get(claim), request)
     if not isinstance(device, dict):
         raise HostDeviceError(
             f'failed to read metadata for claim "{claim}" request "{request}": '
@@ -318,7 +319,7 @@ def dra_attribute(vmi: JSON, dra_devices: JSON, claim: str, request: str, attrib
 
 
 def _dra_host_device(
-    vmi: JSON, dra_devices: JSON, dev: JSON, kind: str, alias_prefix: str, mdev_model: str
+    vmi: JSON, dra_devices: Mapping[str, Any], dev: JSON, kind: str, alias_prefix: str, mdev_model: str
 ) -> HostDevice:
     name = str(dev.get("name") or "")
     claim, request = str(dev.get("claimName") or ""), str(dev.get("requestName") or "")
@@ -343,7 +344,7 @@ def _dra_host_device(
                       alias=user_alias(alias_prefix + name))
 
 
-def dra_gpu_host_devices(vmi: JSON, dra_devices: JSON) -> list[HostDevice]:
+def dra_gpu_host_devices(vmi: JSON, dra_devices: Mapping[str, Any]) -> list[HostDevice]:
     gpus = [obj(g) for g in items(dig(vmi, "spec", "domain", "devices", "gpus"))]
     created = []
     try:
@@ -364,7 +365,7 @@ def dra_gpu_host_devices(vmi: JSON, dra_devices: JSON) -> list[HostDevice]:
     return created
 
 
-def dra_generic_host_devices(vmi: JSON, dra_devices: JSON) -> list[HostDevice]:
+def dra_generic_host_devices(vmi: JSON, dra_devices: Mapping[str, Any]) -> list[HostDevice]:
     host_devices = [obj(h) for h in items(dig(vmi, "spec", "domain", "devices", "hostDevices"))]
     mdev_model = "vfio-ap" if dig(vmi, "spec", "architecture") == "s390x" else "vfio-pci"
     try:

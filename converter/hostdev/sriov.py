@@ -9,6 +9,7 @@ attributes (`context.draDevices`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from mypy_extensions import mypyc_attr
@@ -96,7 +97,7 @@ def host_devices_from_interfaces(interfaces: list[JSON], pool: NetworkStatusPool
     return create_pci_host_devices(metas, pool)
 
 
-def dra_sriov_host_devices(vmi: JSON, dra_devices: JSON | None) -> list[HostDevice]:
+def dra_sriov_host_devices(vmi: JSON, dra_devices: Mapping[str, Any] | None) -> list[HostDevice]:
     networks = {obj(n).get("name"): obj(n) for n in items(spec(vmi).get("networks"))}
     created = []
     for iface in _sriov_interfaces(vmi):
@@ -106,7 +107,7 @@ def dra_sriov_host_devices(vmi: JSON, dra_devices: JSON | None) -> list[HostDevi
     return created
 
 
-def _dra_sriov_host_device(vmi: JSON, dra_devices: JSON, iface: JSON, claim_request: JSON) -> HostDevice:
+def _dra_sriov_host_device(vmi: JSON, dra_devices: Mapping[str, Any], iface: JSON, claim_request: JSON) -> HostDevice:
     name = str(iface.get("name") or "")
     claim, request = str(claim_request.get("claimName") or ""), str(claim_request.get("requestName") or "")
     try:

@@ -73,7 +73,8 @@ _CORE_TAP_BINDINGS = ("masquerade", "bridge")
 
 
 def _attachment(iface: JSON, ctx: Context) -> str | None:
-    attachment = obj(ctx.domain_attachment_by_interface_name).get(str(iface.get("name")))
+    # Read through the fact's own get (compiled code would skip a dict subclass's: the typical host answers there).
+    attachment = ctx.domain_attachment_by_interface_name.get(str(iface.get("name")))
     if attachment is None and any(iface.get(b) is not None for b in _CORE_TAP_BINDINGS):
         # KubeVirt's launcher always maps masquerade and bridge to "tap"; a request
         # that leaves the map out still gets the interface libvirt can start.
