@@ -6,7 +6,6 @@ from importlib import metadata
 from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
 
-from vmi_converter.converter import pipeline
 from vmi_converter.converter.common.arch import ARCHES
 
 KUBEVIRT_COMMIT = "d923fdb8"
@@ -25,6 +24,8 @@ def version() -> str:
 
 def build() -> str:
     """"compiled" when the converter runs as C extensions (mypyc, `pip install .`), else "pure"."""
+    from vmi_converter.converter import pipeline  # here: `version` alone should not load the converter
+
     return "compiled" if (pipeline.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES)) else "pure"
 
 
