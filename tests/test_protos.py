@@ -25,7 +25,10 @@ from vmi_converter.api import context_pb2, service_pb2, service_pb2_grpc, vmi_pb
 EXPECTED = sorted(EXPECTED_DIR.glob("*.json"))
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))
 
-_WELL_KNOWN = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+# Written in their own JSON form (Timestamps as the RFC 3339 strings Kubernetes prints, with whole seconds).
+_WELL_KNOWN = {
+    "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Timestamp",
+}
 _INT64 = {
     FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
     FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64,

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$kubevirt/converter/v1/metadata.proto\x12\x15kubevirt.converter.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xc7\x06\n\nObjectMeta\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rgenerate_name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x16\n\tnamespace\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tself_link\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x10\n\x03uid\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x1d\n\x10resource_version\x18\x06 \x01(\tH\x05\x88\x01\x01\x12\x17\n\ngeneration\x18\x07 \x01(\x03H\x06\x88\x01\x01\x12\x1f\n\x12\x63reation_timestamp\x18\x08 \x01(\tH\x07\x88\x01\x01\x12\x1f\n\x12\x64\x65letion_timestamp\x18\t \x01(\tH\x08\x88\x01\x01\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\n \x01(\x03H\t\x88\x01\x01\x12=\n\x06labels\x18\x0b \x03(\x0b\x32-.kubevirt.converter.v1.ObjectMeta.LabelsEntry\x12G\n\x0b\x61nnotations\x18\x0c \x03(\x0b\x32\x32.kubevirt.converter.v1.ObjectMeta.AnnotationsEntry\x12?\n\x10owner_references\x18\r \x03(\x0b\x32%.kubevirt.converter.v1.OwnerReference\x12\x12\n\nfinalizers\x18\x0e \x03(\t\x12/\n\x0emanaged_fields\x18\x0f \x03(\x0b\x32\x17.google.protobuf.Struct\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x10\n\x0e_generate_nameB\x0c\n\n_namespaceB\x0c\n\n_self_linkB\x06\n\x04_uidB\x13\n\x11_resource_versionB\r\n\x0b_generationB\x15\n\x13_creation_timestampB\x15\n\x13_deletion_timestampB \n\x1e_deletion_grace_period_seconds\"\xf0\x01\n\x0eOwnerReference\x12\x18\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04kind\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x10\n\x03uid\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x04\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x05\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x07\n\x05_nameB\x06\n\x04_uidB\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"2\n\x14LocalObjectReference\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_name\"u\n%CorePersistentVolumeClaimVolumeSource\x12\x17\n\nclaim_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x16\n\tread_only\x18\x02 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_claim_nameB\x0c\n\n_read_only\"q\n\x0cPodDNSConfig\x12\x13\n\x0bnameservers\x18\x01 \x03(\t\x12\x10\n\x08searches\x18\x02 \x03(\t\x12:\n\x07options\x18\x03 \x03(\x0b\x32).kubevirt.converter.v1.PodDNSConfigOption\"N\n\x12PodDNSConfigOption\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05value\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x08\n\x06_value\"\xd8\x01\n\x15\x44ownwardAPIVolumeFile\x12\x11\n\x04path\x18\x01 \x01(\tH\x00\x88\x01\x01\x12=\n\tfield_ref\x18\x02 \x01(\x0b\x32*.kubevirt.converter.v1.ObjectFieldSelector\x12H\n\x12resource_field_ref\x18\x03 \x01(\x0b\x32,.kubevirt.converter.v1.ResourceFieldSelector\x12\x11\n\x04mode\x18\x04 \x01(\x05H\x01\x88\x01\x01\x42\x07\n\x05_pathB\x07\n\x05_mode\"g\n\x13ObjectFieldSelector\x12\x18\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nfield_path\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x0e\n\x0c_api_versionB\r\n\x0b_field_path\"\x8d\x01\n\x15ResourceFieldSelector\x12\x1b\n\x0e\x63ontainer_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08resource\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07\x64ivisor\x18\x03 \x01(\tH\x02\x88\x01\x01\x42\x11\n\x0f_container_nameB\x0b\n\t_resourceB\n\n\x08_divisorBUZSgithub.com/vmi-converter/vmi-converter/clients/go/kubevirt/converter/v1;converterv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$kubevirt/converter/v1/metadata.proto\x12\x15kubevirt.converter.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x06\n\nObjectMeta\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rgenerate_name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x16\n\tnamespace\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tself_link\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x10\n\x03uid\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x1d\n\x10resource_version\x18\x06 \x01(\tH\x05\x88\x01\x01\x12\x17\n\ngeneration\x18\x07 \x01(\x03H\x06\x88\x01\x01\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\n \x01(\x03H\x07\x88\x01\x01\x12=\n\x06labels\x18\x0b \x03(\x0b\x32-.kubevirt.converter.v1.ObjectMeta.LabelsEntry\x12G\n\x0b\x61nnotations\x18\x0c \x03(\x0b\x32\x32.kubevirt.converter.v1.ObjectMeta.AnnotationsEntry\x12?\n\x10owner_references\x18\r \x03(\x0b\x32%.kubevirt.converter.v1.OwnerReference\x12\x12\n\nfinalizers\x18\x0e \x03(\t\x12\x36\n\x12\x63reation_timestamp\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x64\x65letion_timestamp\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x41\n\x0emanaged_fields\x18\x12 \x03(\x0b\x32).kubevirt.converter.v1.ManagedFieldsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x10\n\x0e_generate_nameB\x0c\n\n_namespaceB\x0c\n\n_self_linkB\x06\n\x04_uidB\x13\n\x11_resource_versionB\r\n\x0b_generationB \n\x1e_deletion_grace_period_secondsJ\x04\x08\x08\x10\tJ\x04\x08\t\x10\nJ\x04\x08\x0f\x10\x10\"\xba\x02\n\x12ManagedFieldsEntry\x12\x14\n\x07manager\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x16\n\toperation\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x61pi_version\x18\x03 \x01(\tH\x02\x88\x01\x01\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x0b\x66ields_type\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x34\n\tfields_v1\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructR\x08\x66ieldsV1\x12\x18\n\x0bsubresource\x18\x07 \x01(\tH\x04\x88\x01\x01\x42\n\n\x08_managerB\x0c\n\n_operationB\x0e\n\x0c_api_versionB\x0e\n\x0c_fields_typeB\x0e\n\x0c_subresource\"\xf0\x01\n\x0eOwnerReference\x12\x18\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04kind\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x10\n\x03uid\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x04\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x05\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x07\n\x05_nameB\x06\n\x04_uidB\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"2\n\x14LocalObjectReference\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_name\"u\n%CorePersistentVolumeClaimVolumeSource\x12\x17\n\nclaim_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x16\n\tread_only\x18\x02 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_claim_nameB\x0c\n\n_read_only\"q\n\x0cPodDNSConfig\x12\x13\n\x0bnameservers\x18\x01 \x03(\t\x12\x10\n\x08searches\x18\x02 \x03(\t\x12:\n\x07options\x18\x03 \x03(\x0b\x32).kubevirt.converter.v1.PodDNSConfigOption\"N\n\x12PodDNSConfigOption\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05value\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x08\n\x06_value\"\xd8\x01\n\x15\x44ownwardAPIVolumeFile\x12\x11\n\x04path\x18\x01 \x01(\tH\x00\x88\x01\x01\x12=\n\tfield_ref\x18\x02 \x01(\x0b\x32*.kubevirt.converter.v1.ObjectFieldSelector\x12H\n\x12resource_field_ref\x18\x03 \x01(\x0b\x32,.kubevirt.converter.v1.ResourceFieldSelector\x12\x11\n\x04mode\x18\x04 \x01(\x05H\x01\x88\x01\x01\x42\x07\n\x05_pathB\x07\n\x05_mode\"g\n\x13ObjectFieldSelector\x12\x18\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nfield_path\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x0e\n\x0c_api_versionB\r\n\x0b_field_path\"\x8d\x01\n\x15ResourceFieldSelector\x12\x1b\n\x0e\x63ontainer_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08resource\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07\x64ivisor\x18\x03 \x01(\tH\x02\x88\x01\x01\x42\x11\n\x0f_container_nameB\x0b\n\t_resourceB\n\n\x08_divisorBUZSgithub.com/vmi-converter/vmi-converter/clients/go/kubevirt/converter/v1;converterv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,26 +38,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBJECTMETA_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_options = b'8\001'
-  _globals['_OBJECTMETA']._serialized_start=94
-  _globals['_OBJECTMETA']._serialized_end=933
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=657
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=702
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=704
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=754
-  _globals['_OWNERREFERENCE']._serialized_start=936
-  _globals['_OWNERREFERENCE']._serialized_end=1176
-  _globals['_LOCALOBJECTREFERENCE']._serialized_start=1178
-  _globals['_LOCALOBJECTREFERENCE']._serialized_end=1228
-  _globals['_COREPERSISTENTVOLUMECLAIMVOLUMESOURCE']._serialized_start=1230
-  _globals['_COREPERSISTENTVOLUMECLAIMVOLUMESOURCE']._serialized_end=1347
-  _globals['_PODDNSCONFIG']._serialized_start=1349
-  _globals['_PODDNSCONFIG']._serialized_end=1462
-  _globals['_PODDNSCONFIGOPTION']._serialized_start=1464
-  _globals['_PODDNSCONFIGOPTION']._serialized_end=1542
-  _globals['_DOWNWARDAPIVOLUMEFILE']._serialized_start=1545
-  _globals['_DOWNWARDAPIVOLUMEFILE']._serialized_end=1761
-  _globals['_OBJECTFIELDSELECTOR']._serialized_start=1763
-  _globals['_OBJECTFIELDSELECTOR']._serialized_end=1866
-  _globals['_RESOURCEFIELDSELECTOR']._serialized_start=1869
-  _globals['_RESOURCEFIELDSELECTOR']._serialized_end=2010
+  _globals['_OBJECTMETA']._serialized_start=127
+  _globals['_OBJECTMETA']._serialized_end=1002
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=754
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=799
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=801
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=851
+  _globals['_MANAGEDFIELDSENTRY']._serialized_start=1005
+  _globals['_MANAGEDFIELDSENTRY']._serialized_end=1319
+  _globals['_OWNERREFERENCE']._serialized_start=1322
+  _globals['_OWNERREFERENCE']._serialized_end=1562
+  _globals['_LOCALOBJECTREFERENCE']._serialized_start=1564
+  _globals['_LOCALOBJECTREFERENCE']._serialized_end=1614
+  _globals['_COREPERSISTENTVOLUMECLAIMVOLUMESOURCE']._serialized_start=1616
+  _globals['_COREPERSISTENTVOLUMECLAIMVOLUMESOURCE']._serialized_end=1733
+  _globals['_PODDNSCONFIG']._serialized_start=1735
+  _globals['_PODDNSCONFIG']._serialized_end=1848
+  _globals['_PODDNSCONFIGOPTION']._serialized_start=1850
+  _globals['_PODDNSCONFIGOPTION']._serialized_end=1928
+  _globals['_DOWNWARDAPIVOLUMEFILE']._serialized_start=1931
+  _globals['_DOWNWARDAPIVOLUMEFILE']._serialized_end=2147
+  _globals['_OBJECTFIELDSELECTOR']._serialized_start=2149
+  _globals['_OBJECTFIELDSELECTOR']._serialized_end=2252
+  _globals['_RESOURCEFIELDSELECTOR']._serialized_start=2255
+  _globals['_RESOURCEFIELDSELECTOR']._serialized_end=2396
 # @@protoc_insertion_point(module_scope)

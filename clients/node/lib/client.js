@@ -149,6 +149,7 @@ function jsonStruct(object) {
  * the path of an unknown field or a value of the wrong shape.
  */
 function fromJson(type, object, where) {
+  if (type.fullName === '.google.protobuf.Timestamp') return timestamp(object, where);
   if (typeof object !== 'object' || object === null || Array.isArray(object)) {
     throw invalid(where, `expected an object for ${type.fullName.slice(1)}`);
   }
@@ -181,6 +182,15 @@ function fromJson(type, object, where) {
     }
   }
   return out;
+}
+
+/** An RFC 3339 string (how Kubernetes and protobuf's JSON mapping write a Timestamp) as {seconds, nanos}. */
+function timestamp(text, where) {
+  const match = typeof text === 'string'
+    && /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(text);
+  const millis = match ? Date.parse(`${match[1]}${match[3].toUpperCase()}`) : NaN;
+  if (Number.isNaN(millis)) throw invalid(where, 'expected an RFC 3339 timestamp such as 2024-05-01T10:00:00Z');
+  return { seconds: String(Math.floor(millis / 1000)), nanos: Number((match[2] || '').padEnd(9, '0')) };
 }
 
 function invalid(field, description) {

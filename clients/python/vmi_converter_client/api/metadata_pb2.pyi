@@ -10,6 +10,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -24,7 +25,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class ObjectMeta(_message.Message):
-    """Kubernetes object metadata (metav1.ObjectMeta). Timestamps are RFC 3339 strings."""
+    """Kubernetes object metadata (metav1.ObjectMeta). Timestamps (metav1.Time) are
+    google.protobuf.Timestamp: RFC 3339 strings in JSON, and `null` (how Kubernetes prints an
+    unset metav1.Time, e.g. a template's `"creationTimestamp": null`) leaves them unset.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -75,13 +79,13 @@ class ObjectMeta(_message.Message):
     UID_FIELD_NUMBER: _builtins.int
     RESOURCE_VERSION_FIELD_NUMBER: _builtins.int
     GENERATION_FIELD_NUMBER: _builtins.int
-    CREATION_TIMESTAMP_FIELD_NUMBER: _builtins.int
-    DELETION_TIMESTAMP_FIELD_NUMBER: _builtins.int
     DELETION_GRACE_PERIOD_SECONDS_FIELD_NUMBER: _builtins.int
     LABELS_FIELD_NUMBER: _builtins.int
     ANNOTATIONS_FIELD_NUMBER: _builtins.int
     OWNER_REFERENCES_FIELD_NUMBER: _builtins.int
     FINALIZERS_FIELD_NUMBER: _builtins.int
+    CREATION_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    DELETION_TIMESTAMP_FIELD_NUMBER: _builtins.int
     MANAGED_FIELDS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     generate_name: _builtins.str
@@ -91,8 +95,6 @@ class ObjectMeta(_message.Message):
     resource_version: _builtins.str
     generation: _builtins.int
     """int64: json_format accepts a JSON number or a decimal string."""
-    creation_timestamp: _builtins.str
-    deletion_timestamp: _builtins.str
     deletion_grace_period_seconds: _builtins.int
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
@@ -103,8 +105,12 @@ class ObjectMeta(_message.Message):
     @_builtins.property
     def finalizers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
-    def managed_fields(self) -> _containers.RepeatedCompositeFieldContainer[_struct_pb2.Struct]:
-        """Server-side apply bookkeeping; opaque JSON objects."""
+    def creation_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deletion_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def managed_fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___ManagedFieldsEntry]:
+        """Server-side apply bookkeeping."""
 
     def __init__(
         self,
@@ -116,25 +122,21 @@ class ObjectMeta(_message.Message):
         uid: _builtins.str | None = ...,
         resource_version: _builtins.str | None = ...,
         generation: _builtins.int | None = ...,
-        creation_timestamp: _builtins.str | None = ...,
-        deletion_timestamp: _builtins.str | None = ...,
         deletion_grace_period_seconds: _builtins.int | None = ...,
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         annotations: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         owner_references: _abc.Iterable[Global___OwnerReference] | None = ...,
         finalizers: _abc.Iterable[_builtins.str] | None = ...,
-        managed_fields: _abc.Iterable[_struct_pb2.Struct] | None = ...,
+        creation_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        deletion_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        managed_fields: _abc.Iterable[Global___ManagedFieldsEntry] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_creation_timestamp", b"_creation_timestamp", "_deletion_grace_period_seconds", b"_deletion_grace_period_seconds", "_deletion_timestamp", b"_deletion_timestamp", "_generate_name", b"_generate_name", "_generation", b"_generation", "_name", b"_name", "_namespace", b"_namespace", "_resource_version", b"_resource_version", "_self_link", b"_self_link", "_uid", b"_uid", "creation_timestamp", b"creation_timestamp", "deletion_grace_period_seconds", b"deletion_grace_period_seconds", "deletion_timestamp", b"deletion_timestamp", "generate_name", b"generate_name", "generation", b"generation", "name", b"name", "namespace", b"namespace", "resource_version", b"resource_version", "self_link", b"self_link", "uid", b"uid"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deletion_grace_period_seconds", b"_deletion_grace_period_seconds", "_generate_name", b"_generate_name", "_generation", b"_generation", "_name", b"_name", "_namespace", b"_namespace", "_resource_version", b"_resource_version", "_self_link", b"_self_link", "_uid", b"_uid", "creation_timestamp", b"creation_timestamp", "deletion_grace_period_seconds", b"deletion_grace_period_seconds", "deletion_timestamp", b"deletion_timestamp", "generate_name", b"generate_name", "generation", b"generation", "name", b"name", "namespace", b"namespace", "resource_version", b"resource_version", "self_link", b"self_link", "uid", b"uid"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_creation_timestamp", b"_creation_timestamp", "_deletion_grace_period_seconds", b"_deletion_grace_period_seconds", "_deletion_timestamp", b"_deletion_timestamp", "_generate_name", b"_generate_name", "_generation", b"_generation", "_name", b"_name", "_namespace", b"_namespace", "_resource_version", b"_resource_version", "_self_link", b"_self_link", "_uid", b"_uid", "annotations", b"annotations", "creation_timestamp", b"creation_timestamp", "deletion_grace_period_seconds", b"deletion_grace_period_seconds", "deletion_timestamp", b"deletion_timestamp", "finalizers", b"finalizers", "generate_name", b"generate_name", "generation", b"generation", "labels", b"labels", "managed_fields", b"managed_fields", "name", b"name", "namespace", b"namespace", "owner_references", b"owner_references", "resource_version", b"resource_version", "self_link", b"self_link", "uid", b"uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_grace_period_seconds", b"_deletion_grace_period_seconds", "_generate_name", b"_generate_name", "_generation", b"_generation", "_name", b"_name", "_namespace", b"_namespace", "_resource_version", b"_resource_version", "_self_link", b"_self_link", "_uid", b"_uid", "annotations", b"annotations", "creation_timestamp", b"creation_timestamp", "deletion_grace_period_seconds", b"deletion_grace_period_seconds", "deletion_timestamp", b"deletion_timestamp", "finalizers", b"finalizers", "generate_name", b"generate_name", "generation", b"generation", "labels", b"labels", "managed_fields", b"managed_fields", "name", b"name", "namespace", b"namespace", "owner_references", b"owner_references", "resource_version", b"resource_version", "self_link", b"self_link", "uid", b"uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__creation_timestamp: _TypeAlias = _typing.Literal["creation_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__creation_timestamp: _TypeAlias = _typing.Literal["_creation_timestamp", b"_creation_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__deletion_grace_period_seconds: _TypeAlias = _typing.Literal["deletion_grace_period_seconds"]  # noqa: Y015
     _WhichOneofArgType__deletion_grace_period_seconds: _TypeAlias = _typing.Literal["_deletion_grace_period_seconds", b"_deletion_grace_period_seconds"]  # noqa: Y015
-    _WhichOneofReturnType__deletion_timestamp: _TypeAlias = _typing.Literal["deletion_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__deletion_timestamp: _TypeAlias = _typing.Literal["_deletion_timestamp", b"_deletion_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__generate_name: _TypeAlias = _typing.Literal["generate_name"]  # noqa: Y015
     _WhichOneofArgType__generate_name: _TypeAlias = _typing.Literal["_generate_name", b"_generate_name"]  # noqa: Y015
     _WhichOneofReturnType__generation: _TypeAlias = _typing.Literal["generation"]  # noqa: Y015
@@ -150,11 +152,7 @@ class ObjectMeta(_message.Message):
     _WhichOneofReturnType__uid: _TypeAlias = _typing.Literal["uid"]  # noqa: Y015
     _WhichOneofArgType__uid: _TypeAlias = _typing.Literal["_uid", b"_uid"]  # noqa: Y015
     @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__creation_timestamp) -> _WhichOneofReturnType__creation_timestamp | None: ...
-    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__deletion_grace_period_seconds) -> _WhichOneofReturnType__deletion_grace_period_seconds | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__deletion_timestamp) -> _WhichOneofReturnType__deletion_timestamp | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__generate_name) -> _WhichOneofReturnType__generate_name | None: ...
     @_typing.overload
@@ -171,6 +169,70 @@ class ObjectMeta(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__uid) -> _WhichOneofReturnType__uid | None: ...
 
 Global___ObjectMeta: _TypeAlias = ObjectMeta  # noqa: Y015
+
+@_typing.final
+class ManagedFieldsEntry(_message.Message):
+    """Which manager set which fields (metav1.ManagedFieldsEntry)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANAGER_FIELD_NUMBER: _builtins.int
+    OPERATION_FIELD_NUMBER: _builtins.int
+    API_VERSION_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    FIELDS_TYPE_FIELD_NUMBER: _builtins.int
+    FIELDS_V1_FIELD_NUMBER: _builtins.int
+    SUBRESOURCE_FIELD_NUMBER: _builtins.int
+    manager: _builtins.str
+    operation: _builtins.str
+    """"Apply" or "Update"."""
+    api_version: _builtins.str
+    fields_type: _builtins.str
+    """"FieldsV1"."""
+    subresource: _builtins.str
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def fields_v1(self) -> _struct_pb2.Struct:
+        """The field set, an opaque JSON object (`{"f:metadata": {...}}`)."""
+
+    def __init__(
+        self,
+        *,
+        manager: _builtins.str | None = ...,
+        operation: _builtins.str | None = ...,
+        api_version: _builtins.str | None = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        fields_type: _builtins.str | None = ...,
+        fields_v1: _struct_pb2.Struct | None = ...,
+        subresource: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_api_version", b"_api_version", "_fields_type", b"_fields_type", "_manager", b"_manager", "_operation", b"_operation", "_subresource", b"_subresource", "api_version", b"api_version", "fields_type", b"fields_type", "fields_v1", b"fields_v1", "manager", b"manager", "operation", b"operation", "subresource", b"subresource", "time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_api_version", b"_api_version", "_fields_type", b"_fields_type", "_manager", b"_manager", "_operation", b"_operation", "_subresource", b"_subresource", "api_version", b"api_version", "fields_type", b"fields_type", "fields_v1", b"fields_v1", "manager", b"manager", "operation", b"operation", "subresource", b"subresource", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__api_version: _TypeAlias = _typing.Literal["api_version"]  # noqa: Y015
+    _WhichOneofArgType__api_version: _TypeAlias = _typing.Literal["_api_version", b"_api_version"]  # noqa: Y015
+    _WhichOneofReturnType__fields_type: _TypeAlias = _typing.Literal["fields_type"]  # noqa: Y015
+    _WhichOneofArgType__fields_type: _TypeAlias = _typing.Literal["_fields_type", b"_fields_type"]  # noqa: Y015
+    _WhichOneofReturnType__manager: _TypeAlias = _typing.Literal["manager"]  # noqa: Y015
+    _WhichOneofArgType__manager: _TypeAlias = _typing.Literal["_manager", b"_manager"]  # noqa: Y015
+    _WhichOneofReturnType__operation: _TypeAlias = _typing.Literal["operation"]  # noqa: Y015
+    _WhichOneofArgType__operation: _TypeAlias = _typing.Literal["_operation", b"_operation"]  # noqa: Y015
+    _WhichOneofReturnType__subresource: _TypeAlias = _typing.Literal["subresource"]  # noqa: Y015
+    _WhichOneofArgType__subresource: _TypeAlias = _typing.Literal["_subresource", b"_subresource"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__api_version) -> _WhichOneofReturnType__api_version | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__fields_type) -> _WhichOneofReturnType__fields_type | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__manager) -> _WhichOneofReturnType__manager | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__operation) -> _WhichOneofReturnType__operation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__subresource) -> _WhichOneofReturnType__subresource | None: ...
+
+Global___ManagedFieldsEntry: _TypeAlias = ManagedFieldsEntry  # noqa: Y015
 
 @_typing.final
 class OwnerReference(_message.Message):

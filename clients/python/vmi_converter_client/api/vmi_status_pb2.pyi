@@ -9,6 +9,7 @@ Code layout: see protos/README.md. JSON names follow KubeVirt's Go json tags
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from vmi_converter_client.api import domain_pb2 as _domain_pb2
 import builtins as _builtins
@@ -217,7 +218,9 @@ Global___VirtualMachineInstanceStatus: _TypeAlias = VirtualMachineInstanceStatus
 
 @_typing.final
 class VirtualMachineInstanceCondition(_message.Message):
-    """A status condition."""
+    """A status condition. Kubernetes prints an unset metav1.Time as `null` ("lastProbeTime": null):
+    as google.protobuf.Timestamp messages every protobuf JSON parser takes that as unset.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -229,28 +232,26 @@ class VirtualMachineInstanceCondition(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     type: _builtins.str
     status: _builtins.str
-    last_probe_time: _builtins.str
-    last_transition_time: _builtins.str
     reason: _builtins.str
     message: _builtins.str
+    @_builtins.property
+    def last_probe_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_transition_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         type: _builtins.str | None = ...,
         status: _builtins.str | None = ...,
-        last_probe_time: _builtins.str | None = ...,
-        last_transition_time: _builtins.str | None = ...,
+        last_probe_time: _timestamp_pb2.Timestamp | None = ...,
+        last_transition_time: _timestamp_pb2.Timestamp | None = ...,
         reason: _builtins.str | None = ...,
         message: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_last_probe_time", b"_last_probe_time", "_last_transition_time", b"_last_transition_time", "_message", b"_message", "_reason", b"_reason", "_status", b"_status", "_type", b"_type", "last_probe_time", b"last_probe_time", "last_transition_time", b"last_transition_time", "message", b"message", "reason", b"reason", "status", b"status", "type", b"type"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_message", b"_message", "_reason", b"_reason", "_status", b"_status", "_type", b"_type", "last_probe_time", b"last_probe_time", "last_transition_time", b"last_transition_time", "message", b"message", "reason", b"reason", "status", b"status", "type", b"type"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_last_probe_time", b"_last_probe_time", "_last_transition_time", b"_last_transition_time", "_message", b"_message", "_reason", b"_reason", "_status", b"_status", "_type", b"_type", "last_probe_time", b"last_probe_time", "last_transition_time", b"last_transition_time", "message", b"message", "reason", b"reason", "status", b"status", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_message", b"_message", "_reason", b"_reason", "_status", b"_status", "_type", b"_type", "last_probe_time", b"last_probe_time", "last_transition_time", b"last_transition_time", "message", b"message", "reason", b"reason", "status", b"status", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__last_probe_time: _TypeAlias = _typing.Literal["last_probe_time"]  # noqa: Y015
-    _WhichOneofArgType__last_probe_time: _TypeAlias = _typing.Literal["_last_probe_time", b"_last_probe_time"]  # noqa: Y015
-    _WhichOneofReturnType__last_transition_time: _TypeAlias = _typing.Literal["last_transition_time"]  # noqa: Y015
-    _WhichOneofArgType__last_transition_time: _TypeAlias = _typing.Literal["_last_transition_time", b"_last_transition_time"]  # noqa: Y015
     _WhichOneofReturnType__message: _TypeAlias = _typing.Literal["message"]  # noqa: Y015
     _WhichOneofArgType__message: _TypeAlias = _typing.Literal["_message", b"_message"]  # noqa: Y015
     _WhichOneofReturnType__reason: _TypeAlias = _typing.Literal["reason"]  # noqa: Y015
@@ -259,10 +260,6 @@ class VirtualMachineInstanceCondition(_message.Message):
     _WhichOneofArgType__status: _TypeAlias = _typing.Literal["_status", b"_status"]  # noqa: Y015
     _WhichOneofReturnType__type: _TypeAlias = _typing.Literal["type"]  # noqa: Y015
     _WhichOneofArgType__type: _TypeAlias = _typing.Literal["_type", b"_type"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__last_probe_time) -> _WhichOneofReturnType__last_probe_time | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__last_transition_time) -> _WhichOneofReturnType__last_transition_time | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__message) -> _WhichOneofReturnType__message | None: ...
     @_typing.overload
@@ -283,25 +280,21 @@ class VirtualMachineInstancePhaseTransitionTimestamp(_message.Message):
     PHASE_FIELD_NUMBER: _builtins.int
     PHASE_TRANSITION_TIMESTAMP_FIELD_NUMBER: _builtins.int
     phase: _builtins.str
-    phase_transition_timestamp: _builtins.str
+    @_builtins.property
+    def phase_transition_timestamp(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         phase: _builtins.str | None = ...,
-        phase_transition_timestamp: _builtins.str | None = ...,
+        phase_transition_timestamp: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_phase", b"_phase", "_phase_transition_timestamp", b"_phase_transition_timestamp", "phase", b"phase", "phase_transition_timestamp", b"phase_transition_timestamp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_phase", b"_phase", "phase", b"phase", "phase_transition_timestamp", b"phase_transition_timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_phase", b"_phase", "_phase_transition_timestamp", b"_phase_transition_timestamp", "phase", b"phase", "phase_transition_timestamp", b"phase_transition_timestamp"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_phase", b"_phase", "phase", b"phase", "phase_transition_timestamp", b"phase_transition_timestamp"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__phase: _TypeAlias = _typing.Literal["phase"]  # noqa: Y015
     _WhichOneofArgType__phase: _TypeAlias = _typing.Literal["_phase", b"_phase"]  # noqa: Y015
-    _WhichOneofReturnType__phase_transition_timestamp: _TypeAlias = _typing.Literal["phase_transition_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__phase_transition_timestamp: _TypeAlias = _typing.Literal["_phase_transition_timestamp", b"_phase_transition_timestamp"]  # noqa: Y015
-    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__phase) -> _WhichOneofReturnType__phase | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__phase_transition_timestamp) -> _WhichOneofReturnType__phase_transition_timestamp | None: ...
 
 Global___VirtualMachineInstancePhaseTransitionTimestamp: _TypeAlias = VirtualMachineInstancePhaseTransitionTimestamp  # noqa: Y015
 
@@ -509,9 +502,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     TARGET_STATE_FIELD_NUMBER: _builtins.int
     MIGRATION_NETWORK_TYPE_FIELD_NUMBER: _builtins.int
     TARGET_MEMORY_OVERHEAD_FIELD_NUMBER: _builtins.int
-    start_timestamp: _builtins.str
-    end_timestamp: _builtins.str
-    target_node_domain_ready_timestamp: _builtins.str
     target_node_domain_detected: _builtins.bool
     target_node_address: _builtins.str
     target_node: _builtins.str
@@ -533,6 +523,12 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     migration_network_type: _builtins.str
     target_memory_overhead: _builtins.str
     @_builtins.property
+    def start_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def target_node_domain_ready_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
     def target_direct_migration_node_ports(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Ports opened on the target node for the migration proxy."""
 
@@ -547,9 +543,9 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     def __init__(
         self,
         *,
-        start_timestamp: _builtins.str | None = ...,
-        end_timestamp: _builtins.str | None = ...,
-        target_node_domain_ready_timestamp: _builtins.str | None = ...,
+        start_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        end_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        target_node_domain_ready_timestamp: _timestamp_pb2.Timestamp | None = ...,
         target_node_domain_detected: _builtins.bool | None = ...,
         target_node_address: _builtins.str | None = ...,
         target_direct_migration_node_ports: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
@@ -576,9 +572,9 @@ class VirtualMachineInstanceMigrationState(_message.Message):
         migration_network_type: _builtins.str | None = ...,
         target_memory_overhead: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_abort_requested", b"_abort_requested", "_abort_status", b"_abort_status", "_completed", b"_completed", "_end_timestamp", b"_end_timestamp", "_failed", b"_failed", "_failure_reason", b"_failure_reason", "_migration_network_type", b"_migration_network_type", "_migration_policy_name", b"_migration_policy_name", "_migration_uid", b"_migration_uid", "_mode", b"_mode", "_source_node", b"_source_node", "_source_persistent_state_pvc_name", b"_source_persistent_state_pvc_name", "_source_pod", b"_source_pod", "_start_timestamp", b"_start_timestamp", "_target_attachment_pod_uid", b"_target_attachment_pod_uid", "_target_memory_overhead", b"_target_memory_overhead", "_target_node", b"_target_node", "_target_node_address", b"_target_node_address", "_target_node_domain_detected", b"_target_node_domain_detected", "_target_node_domain_ready_timestamp", b"_target_node_domain_ready_timestamp", "_target_node_topology", b"_target_node_topology", "_target_persistent_state_pvc_name", b"_target_persistent_state_pvc_name", "_target_pod", b"_target_pod", "abort_requested", b"abort_requested", "abort_status", b"abort_status", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "failure_reason", b"failure_reason", "migration_configuration", b"migration_configuration", "migration_network_type", b"migration_network_type", "migration_policy_name", b"migration_policy_name", "migration_uid", b"migration_uid", "mode", b"mode", "source_node", b"source_node", "source_persistent_state_pvc_name", b"source_persistent_state_pvc_name", "source_pod", b"source_pod", "source_state", b"source_state", "start_timestamp", b"start_timestamp", "target_attachment_pod_uid", b"target_attachment_pod_uid", "target_memory_overhead", b"target_memory_overhead", "target_node", b"target_node", "target_node_address", b"target_node_address", "target_node_domain_detected", b"target_node_domain_detected", "target_node_domain_ready_timestamp", b"target_node_domain_ready_timestamp", "target_node_topology", b"target_node_topology", "target_persistent_state_pvc_name", b"target_persistent_state_pvc_name", "target_pod", b"target_pod", "target_state", b"target_state"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_abort_requested", b"_abort_requested", "_abort_status", b"_abort_status", "_completed", b"_completed", "_failed", b"_failed", "_failure_reason", b"_failure_reason", "_migration_network_type", b"_migration_network_type", "_migration_policy_name", b"_migration_policy_name", "_migration_uid", b"_migration_uid", "_mode", b"_mode", "_source_node", b"_source_node", "_source_persistent_state_pvc_name", b"_source_persistent_state_pvc_name", "_source_pod", b"_source_pod", "_target_attachment_pod_uid", b"_target_attachment_pod_uid", "_target_memory_overhead", b"_target_memory_overhead", "_target_node", b"_target_node", "_target_node_address", b"_target_node_address", "_target_node_domain_detected", b"_target_node_domain_detected", "_target_node_topology", b"_target_node_topology", "_target_persistent_state_pvc_name", b"_target_persistent_state_pvc_name", "_target_pod", b"_target_pod", "abort_requested", b"abort_requested", "abort_status", b"abort_status", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "failure_reason", b"failure_reason", "migration_configuration", b"migration_configuration", "migration_network_type", b"migration_network_type", "migration_policy_name", b"migration_policy_name", "migration_uid", b"migration_uid", "mode", b"mode", "source_node", b"source_node", "source_persistent_state_pvc_name", b"source_persistent_state_pvc_name", "source_pod", b"source_pod", "source_state", b"source_state", "start_timestamp", b"start_timestamp", "target_attachment_pod_uid", b"target_attachment_pod_uid", "target_memory_overhead", b"target_memory_overhead", "target_node", b"target_node", "target_node_address", b"target_node_address", "target_node_domain_detected", b"target_node_domain_detected", "target_node_domain_ready_timestamp", b"target_node_domain_ready_timestamp", "target_node_topology", b"target_node_topology", "target_persistent_state_pvc_name", b"target_persistent_state_pvc_name", "target_pod", b"target_pod", "target_state", b"target_state"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_abort_requested", b"_abort_requested", "_abort_status", b"_abort_status", "_completed", b"_completed", "_end_timestamp", b"_end_timestamp", "_failed", b"_failed", "_failure_reason", b"_failure_reason", "_migration_network_type", b"_migration_network_type", "_migration_policy_name", b"_migration_policy_name", "_migration_uid", b"_migration_uid", "_mode", b"_mode", "_source_node", b"_source_node", "_source_persistent_state_pvc_name", b"_source_persistent_state_pvc_name", "_source_pod", b"_source_pod", "_start_timestamp", b"_start_timestamp", "_target_attachment_pod_uid", b"_target_attachment_pod_uid", "_target_memory_overhead", b"_target_memory_overhead", "_target_node", b"_target_node", "_target_node_address", b"_target_node_address", "_target_node_domain_detected", b"_target_node_domain_detected", "_target_node_domain_ready_timestamp", b"_target_node_domain_ready_timestamp", "_target_node_topology", b"_target_node_topology", "_target_persistent_state_pvc_name", b"_target_persistent_state_pvc_name", "_target_pod", b"_target_pod", "abort_requested", b"abort_requested", "abort_status", b"abort_status", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "failure_reason", b"failure_reason", "migration_configuration", b"migration_configuration", "migration_network_type", b"migration_network_type", "migration_policy_name", b"migration_policy_name", "migration_uid", b"migration_uid", "mode", b"mode", "source_node", b"source_node", "source_persistent_state_pvc_name", b"source_persistent_state_pvc_name", "source_pod", b"source_pod", "source_state", b"source_state", "start_timestamp", b"start_timestamp", "target_attachment_pod_uid", b"target_attachment_pod_uid", "target_cpu_set", b"target_cpu_set", "target_direct_migration_node_ports", b"target_direct_migration_node_ports", "target_memory_overhead", b"target_memory_overhead", "target_node", b"target_node", "target_node_address", b"target_node_address", "target_node_domain_detected", b"target_node_domain_detected", "target_node_domain_ready_timestamp", b"target_node_domain_ready_timestamp", "target_node_topology", b"target_node_topology", "target_persistent_state_pvc_name", b"target_persistent_state_pvc_name", "target_pod", b"target_pod", "target_state", b"target_state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_abort_requested", b"_abort_requested", "_abort_status", b"_abort_status", "_completed", b"_completed", "_failed", b"_failed", "_failure_reason", b"_failure_reason", "_migration_network_type", b"_migration_network_type", "_migration_policy_name", b"_migration_policy_name", "_migration_uid", b"_migration_uid", "_mode", b"_mode", "_source_node", b"_source_node", "_source_persistent_state_pvc_name", b"_source_persistent_state_pvc_name", "_source_pod", b"_source_pod", "_target_attachment_pod_uid", b"_target_attachment_pod_uid", "_target_memory_overhead", b"_target_memory_overhead", "_target_node", b"_target_node", "_target_node_address", b"_target_node_address", "_target_node_domain_detected", b"_target_node_domain_detected", "_target_node_topology", b"_target_node_topology", "_target_persistent_state_pvc_name", b"_target_persistent_state_pvc_name", "_target_pod", b"_target_pod", "abort_requested", b"abort_requested", "abort_status", b"abort_status", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "failure_reason", b"failure_reason", "migration_configuration", b"migration_configuration", "migration_network_type", b"migration_network_type", "migration_policy_name", b"migration_policy_name", "migration_uid", b"migration_uid", "mode", b"mode", "source_node", b"source_node", "source_persistent_state_pvc_name", b"source_persistent_state_pvc_name", "source_pod", b"source_pod", "source_state", b"source_state", "start_timestamp", b"start_timestamp", "target_attachment_pod_uid", b"target_attachment_pod_uid", "target_cpu_set", b"target_cpu_set", "target_direct_migration_node_ports", b"target_direct_migration_node_ports", "target_memory_overhead", b"target_memory_overhead", "target_node", b"target_node", "target_node_address", b"target_node_address", "target_node_domain_detected", b"target_node_domain_detected", "target_node_domain_ready_timestamp", b"target_node_domain_ready_timestamp", "target_node_topology", b"target_node_topology", "target_persistent_state_pvc_name", b"target_persistent_state_pvc_name", "target_pod", b"target_pod", "target_state", b"target_state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__abort_requested: _TypeAlias = _typing.Literal["abort_requested"]  # noqa: Y015
     _WhichOneofArgType__abort_requested: _TypeAlias = _typing.Literal["_abort_requested", b"_abort_requested"]  # noqa: Y015
@@ -586,8 +582,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     _WhichOneofArgType__abort_status: _TypeAlias = _typing.Literal["_abort_status", b"_abort_status"]  # noqa: Y015
     _WhichOneofReturnType__completed: _TypeAlias = _typing.Literal["completed"]  # noqa: Y015
     _WhichOneofArgType__completed: _TypeAlias = _typing.Literal["_completed", b"_completed"]  # noqa: Y015
-    _WhichOneofReturnType__end_timestamp: _TypeAlias = _typing.Literal["end_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__end_timestamp: _TypeAlias = _typing.Literal["_end_timestamp", b"_end_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__failed: _TypeAlias = _typing.Literal["failed"]  # noqa: Y015
     _WhichOneofArgType__failed: _TypeAlias = _typing.Literal["_failed", b"_failed"]  # noqa: Y015
     _WhichOneofReturnType__failure_reason: _TypeAlias = _typing.Literal["failure_reason"]  # noqa: Y015
@@ -606,8 +600,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     _WhichOneofArgType__source_persistent_state_pvc_name: _TypeAlias = _typing.Literal["_source_persistent_state_pvc_name", b"_source_persistent_state_pvc_name"]  # noqa: Y015
     _WhichOneofReturnType__source_pod: _TypeAlias = _typing.Literal["source_pod"]  # noqa: Y015
     _WhichOneofArgType__source_pod: _TypeAlias = _typing.Literal["_source_pod", b"_source_pod"]  # noqa: Y015
-    _WhichOneofReturnType__start_timestamp: _TypeAlias = _typing.Literal["start_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__start_timestamp: _TypeAlias = _typing.Literal["_start_timestamp", b"_start_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__target_attachment_pod_uid: _TypeAlias = _typing.Literal["target_attachment_pod_uid"]  # noqa: Y015
     _WhichOneofArgType__target_attachment_pod_uid: _TypeAlias = _typing.Literal["_target_attachment_pod_uid", b"_target_attachment_pod_uid"]  # noqa: Y015
     _WhichOneofReturnType__target_memory_overhead: _TypeAlias = _typing.Literal["target_memory_overhead"]  # noqa: Y015
@@ -618,8 +610,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     _WhichOneofArgType__target_node_address: _TypeAlias = _typing.Literal["_target_node_address", b"_target_node_address"]  # noqa: Y015
     _WhichOneofReturnType__target_node_domain_detected: _TypeAlias = _typing.Literal["target_node_domain_detected"]  # noqa: Y015
     _WhichOneofArgType__target_node_domain_detected: _TypeAlias = _typing.Literal["_target_node_domain_detected", b"_target_node_domain_detected"]  # noqa: Y015
-    _WhichOneofReturnType__target_node_domain_ready_timestamp: _TypeAlias = _typing.Literal["target_node_domain_ready_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__target_node_domain_ready_timestamp: _TypeAlias = _typing.Literal["_target_node_domain_ready_timestamp", b"_target_node_domain_ready_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__target_node_topology: _TypeAlias = _typing.Literal["target_node_topology"]  # noqa: Y015
     _WhichOneofArgType__target_node_topology: _TypeAlias = _typing.Literal["_target_node_topology", b"_target_node_topology"]  # noqa: Y015
     _WhichOneofReturnType__target_persistent_state_pvc_name: _TypeAlias = _typing.Literal["target_persistent_state_pvc_name"]  # noqa: Y015
@@ -632,8 +622,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__abort_status) -> _WhichOneofReturnType__abort_status | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__completed) -> _WhichOneofReturnType__completed | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__end_timestamp) -> _WhichOneofReturnType__end_timestamp | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__failed) -> _WhichOneofReturnType__failed | None: ...
     @_typing.overload
@@ -653,8 +641,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__source_pod) -> _WhichOneofReturnType__source_pod | None: ...
     @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_timestamp) -> _WhichOneofReturnType__start_timestamp | None: ...
-    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_attachment_pod_uid) -> _WhichOneofReturnType__target_attachment_pod_uid | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_memory_overhead) -> _WhichOneofReturnType__target_memory_overhead | None: ...
@@ -664,8 +650,6 @@ class VirtualMachineInstanceMigrationState(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_node_address) -> _WhichOneofReturnType__target_node_address | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_node_domain_detected) -> _WhichOneofReturnType__target_node_domain_detected | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__target_node_domain_ready_timestamp) -> _WhichOneofReturnType__target_node_domain_ready_timestamp | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_node_topology) -> _WhichOneofReturnType__target_node_topology | None: ...
     @_typing.overload
@@ -1105,11 +1089,12 @@ class VirtualMachineInstanceMigrationTargetState(_message.Message):
     persistent_state_pvc_name: _builtins.str
     selinux_context: _builtins.str
     virtual_machine_instance_uid: _builtins.str
-    domain_ready_timestamp: _builtins.str
     domain_detected: _builtins.bool
     node_address: _builtins.str
     attachment_pod_uid: _builtins.str
     node_topology: _builtins.str
+    @_builtins.property
+    def domain_ready_timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def direct_migration_node_ports(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
     @_builtins.property
@@ -1126,7 +1111,7 @@ class VirtualMachineInstanceMigrationTargetState(_message.Message):
         persistent_state_pvc_name: _builtins.str | None = ...,
         selinux_context: _builtins.str | None = ...,
         virtual_machine_instance_uid: _builtins.str | None = ...,
-        domain_ready_timestamp: _builtins.str | None = ...,
+        domain_ready_timestamp: _timestamp_pb2.Timestamp | None = ...,
         domain_detected: _builtins.bool | None = ...,
         node_address: _builtins.str | None = ...,
         direct_migration_node_ports: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
@@ -1134,9 +1119,9 @@ class VirtualMachineInstanceMigrationTargetState(_message.Message):
         cpu_set: _abc.Iterable[_builtins.int] | None = ...,
         node_topology: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_attachment_pod_uid", b"_attachment_pod_uid", "_domain_detected", b"_domain_detected", "_domain_name", b"_domain_name", "_domain_namespace", b"_domain_namespace", "_domain_ready_timestamp", b"_domain_ready_timestamp", "_migration_uid", b"_migration_uid", "_node", b"_node", "_node_address", b"_node_address", "_node_topology", b"_node_topology", "_persistent_state_pvc_name", b"_persistent_state_pvc_name", "_pod", b"_pod", "_selinux_context", b"_selinux_context", "_sync_address", b"_sync_address", "_virtual_machine_instance_uid", b"_virtual_machine_instance_uid", "attachment_pod_uid", b"attachment_pod_uid", "domain_detected", b"domain_detected", "domain_name", b"domain_name", "domain_namespace", b"domain_namespace", "domain_ready_timestamp", b"domain_ready_timestamp", "migration_uid", b"migration_uid", "node", b"node", "node_address", b"node_address", "node_topology", b"node_topology", "persistent_state_pvc_name", b"persistent_state_pvc_name", "pod", b"pod", "selinux_context", b"selinux_context", "sync_address", b"sync_address", "virtual_machine_instance_uid", b"virtual_machine_instance_uid"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_attachment_pod_uid", b"_attachment_pod_uid", "_domain_detected", b"_domain_detected", "_domain_name", b"_domain_name", "_domain_namespace", b"_domain_namespace", "_migration_uid", b"_migration_uid", "_node", b"_node", "_node_address", b"_node_address", "_node_topology", b"_node_topology", "_persistent_state_pvc_name", b"_persistent_state_pvc_name", "_pod", b"_pod", "_selinux_context", b"_selinux_context", "_sync_address", b"_sync_address", "_virtual_machine_instance_uid", b"_virtual_machine_instance_uid", "attachment_pod_uid", b"attachment_pod_uid", "domain_detected", b"domain_detected", "domain_name", b"domain_name", "domain_namespace", b"domain_namespace", "domain_ready_timestamp", b"domain_ready_timestamp", "migration_uid", b"migration_uid", "node", b"node", "node_address", b"node_address", "node_topology", b"node_topology", "persistent_state_pvc_name", b"persistent_state_pvc_name", "pod", b"pod", "selinux_context", b"selinux_context", "sync_address", b"sync_address", "virtual_machine_instance_uid", b"virtual_machine_instance_uid"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_attachment_pod_uid", b"_attachment_pod_uid", "_domain_detected", b"_domain_detected", "_domain_name", b"_domain_name", "_domain_namespace", b"_domain_namespace", "_domain_ready_timestamp", b"_domain_ready_timestamp", "_migration_uid", b"_migration_uid", "_node", b"_node", "_node_address", b"_node_address", "_node_topology", b"_node_topology", "_persistent_state_pvc_name", b"_persistent_state_pvc_name", "_pod", b"_pod", "_selinux_context", b"_selinux_context", "_sync_address", b"_sync_address", "_virtual_machine_instance_uid", b"_virtual_machine_instance_uid", "attachment_pod_uid", b"attachment_pod_uid", "cpu_set", b"cpu_set", "direct_migration_node_ports", b"direct_migration_node_ports", "domain_detected", b"domain_detected", "domain_name", b"domain_name", "domain_namespace", b"domain_namespace", "domain_ready_timestamp", b"domain_ready_timestamp", "migration_uid", b"migration_uid", "node", b"node", "node_address", b"node_address", "node_topology", b"node_topology", "persistent_state_pvc_name", b"persistent_state_pvc_name", "pod", b"pod", "selinux_context", b"selinux_context", "sync_address", b"sync_address", "virtual_machine_instance_uid", b"virtual_machine_instance_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_attachment_pod_uid", b"_attachment_pod_uid", "_domain_detected", b"_domain_detected", "_domain_name", b"_domain_name", "_domain_namespace", b"_domain_namespace", "_migration_uid", b"_migration_uid", "_node", b"_node", "_node_address", b"_node_address", "_node_topology", b"_node_topology", "_persistent_state_pvc_name", b"_persistent_state_pvc_name", "_pod", b"_pod", "_selinux_context", b"_selinux_context", "_sync_address", b"_sync_address", "_virtual_machine_instance_uid", b"_virtual_machine_instance_uid", "attachment_pod_uid", b"attachment_pod_uid", "cpu_set", b"cpu_set", "direct_migration_node_ports", b"direct_migration_node_ports", "domain_detected", b"domain_detected", "domain_name", b"domain_name", "domain_namespace", b"domain_namespace", "domain_ready_timestamp", b"domain_ready_timestamp", "migration_uid", b"migration_uid", "node", b"node", "node_address", b"node_address", "node_topology", b"node_topology", "persistent_state_pvc_name", b"persistent_state_pvc_name", "pod", b"pod", "selinux_context", b"selinux_context", "sync_address", b"sync_address", "virtual_machine_instance_uid", b"virtual_machine_instance_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__attachment_pod_uid: _TypeAlias = _typing.Literal["attachment_pod_uid"]  # noqa: Y015
     _WhichOneofArgType__attachment_pod_uid: _TypeAlias = _typing.Literal["_attachment_pod_uid", b"_attachment_pod_uid"]  # noqa: Y015
@@ -1146,8 +1131,6 @@ class VirtualMachineInstanceMigrationTargetState(_message.Message):
     _WhichOneofArgType__domain_name: _TypeAlias = _typing.Literal["_domain_name", b"_domain_name"]  # noqa: Y015
     _WhichOneofReturnType__domain_namespace: _TypeAlias = _typing.Literal["domain_namespace"]  # noqa: Y015
     _WhichOneofArgType__domain_namespace: _TypeAlias = _typing.Literal["_domain_namespace", b"_domain_namespace"]  # noqa: Y015
-    _WhichOneofReturnType__domain_ready_timestamp: _TypeAlias = _typing.Literal["domain_ready_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__domain_ready_timestamp: _TypeAlias = _typing.Literal["_domain_ready_timestamp", b"_domain_ready_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__migration_uid: _TypeAlias = _typing.Literal["migration_uid"]  # noqa: Y015
     _WhichOneofArgType__migration_uid: _TypeAlias = _typing.Literal["_migration_uid", b"_migration_uid"]  # noqa: Y015
     _WhichOneofReturnType__node: _TypeAlias = _typing.Literal["node"]  # noqa: Y015
@@ -1174,8 +1157,6 @@ class VirtualMachineInstanceMigrationTargetState(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__domain_name) -> _WhichOneofReturnType__domain_name | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__domain_namespace) -> _WhichOneofReturnType__domain_namespace | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__domain_ready_timestamp) -> _WhichOneofReturnType__domain_ready_timestamp | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__migration_uid) -> _WhichOneofReturnType__migration_uid | None: ...
     @_typing.overload
@@ -1419,36 +1400,30 @@ class DomainMemoryDumpInfo(_message.Message):
     END_TIMESTAMP_FIELD_NUMBER: _builtins.int
     CLAIM_NAME_FIELD_NUMBER: _builtins.int
     TARGET_FILE_NAME_FIELD_NUMBER: _builtins.int
-    start_timestamp: _builtins.str
-    end_timestamp: _builtins.str
     claim_name: _builtins.str
     target_file_name: _builtins.str
+    @_builtins.property
+    def start_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end_timestamp(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
-        start_timestamp: _builtins.str | None = ...,
-        end_timestamp: _builtins.str | None = ...,
+        start_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        end_timestamp: _timestamp_pb2.Timestamp | None = ...,
         claim_name: _builtins.str | None = ...,
         target_file_name: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_claim_name", b"_claim_name", "_end_timestamp", b"_end_timestamp", "_start_timestamp", b"_start_timestamp", "_target_file_name", b"_target_file_name", "claim_name", b"claim_name", "end_timestamp", b"end_timestamp", "start_timestamp", b"start_timestamp", "target_file_name", b"target_file_name"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_claim_name", b"_claim_name", "_target_file_name", b"_target_file_name", "claim_name", b"claim_name", "end_timestamp", b"end_timestamp", "start_timestamp", b"start_timestamp", "target_file_name", b"target_file_name"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_claim_name", b"_claim_name", "_end_timestamp", b"_end_timestamp", "_start_timestamp", b"_start_timestamp", "_target_file_name", b"_target_file_name", "claim_name", b"claim_name", "end_timestamp", b"end_timestamp", "start_timestamp", b"start_timestamp", "target_file_name", b"target_file_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_claim_name", b"_claim_name", "_target_file_name", b"_target_file_name", "claim_name", b"claim_name", "end_timestamp", b"end_timestamp", "start_timestamp", b"start_timestamp", "target_file_name", b"target_file_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__claim_name: _TypeAlias = _typing.Literal["claim_name"]  # noqa: Y015
     _WhichOneofArgType__claim_name: _TypeAlias = _typing.Literal["_claim_name", b"_claim_name"]  # noqa: Y015
-    _WhichOneofReturnType__end_timestamp: _TypeAlias = _typing.Literal["end_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__end_timestamp: _TypeAlias = _typing.Literal["_end_timestamp", b"_end_timestamp"]  # noqa: Y015
-    _WhichOneofReturnType__start_timestamp: _TypeAlias = _typing.Literal["start_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__start_timestamp: _TypeAlias = _typing.Literal["_start_timestamp", b"_start_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__target_file_name: _TypeAlias = _typing.Literal["target_file_name"]  # noqa: Y015
     _WhichOneofArgType__target_file_name: _TypeAlias = _typing.Literal["_target_file_name", b"_target_file_name"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__claim_name) -> _WhichOneofReturnType__claim_name | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__end_timestamp) -> _WhichOneofReturnType__end_timestamp | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_timestamp) -> _WhichOneofReturnType__start_timestamp | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__target_file_name) -> _WhichOneofReturnType__target_file_name | None: ...
 
@@ -1731,21 +1706,23 @@ class VirtualMachineInstanceBackupStatus(_message.Message):
     VOLUMES_FIELD_NUMBER: _builtins.int
     QUIESCE_STATUS_FIELD_NUMBER: _builtins.int
     backup_name: _builtins.str
-    start_timestamp: _builtins.str
-    end_timestamp: _builtins.str
     completed: _builtins.bool
     failed: _builtins.bool
     backup_msg: _builtins.str
     checkpoint_name: _builtins.str
     quiesce_status: _builtins.str
     @_builtins.property
+    def start_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end_timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
     def volumes(self) -> _containers.RepeatedCompositeFieldContainer[Global___VirtualMachineInstanceBackupVolumeInfo]: ...
     def __init__(
         self,
         *,
         backup_name: _builtins.str | None = ...,
-        start_timestamp: _builtins.str | None = ...,
-        end_timestamp: _builtins.str | None = ...,
+        start_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        end_timestamp: _timestamp_pb2.Timestamp | None = ...,
         completed: _builtins.bool | None = ...,
         failed: _builtins.bool | None = ...,
         backup_msg: _builtins.str | None = ...,
@@ -1753,9 +1730,9 @@ class VirtualMachineInstanceBackupStatus(_message.Message):
         volumes: _abc.Iterable[Global___VirtualMachineInstanceBackupVolumeInfo] | None = ...,
         quiesce_status: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_backup_msg", b"_backup_msg", "_backup_name", b"_backup_name", "_checkpoint_name", b"_checkpoint_name", "_completed", b"_completed", "_end_timestamp", b"_end_timestamp", "_failed", b"_failed", "_quiesce_status", b"_quiesce_status", "_start_timestamp", b"_start_timestamp", "backup_msg", b"backup_msg", "backup_name", b"backup_name", "checkpoint_name", b"checkpoint_name", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "quiesce_status", b"quiesce_status", "start_timestamp", b"start_timestamp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_backup_msg", b"_backup_msg", "_backup_name", b"_backup_name", "_checkpoint_name", b"_checkpoint_name", "_completed", b"_completed", "_failed", b"_failed", "_quiesce_status", b"_quiesce_status", "backup_msg", b"backup_msg", "backup_name", b"backup_name", "checkpoint_name", b"checkpoint_name", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "quiesce_status", b"quiesce_status", "start_timestamp", b"start_timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_backup_msg", b"_backup_msg", "_backup_name", b"_backup_name", "_checkpoint_name", b"_checkpoint_name", "_completed", b"_completed", "_end_timestamp", b"_end_timestamp", "_failed", b"_failed", "_quiesce_status", b"_quiesce_status", "_start_timestamp", b"_start_timestamp", "backup_msg", b"backup_msg", "backup_name", b"backup_name", "checkpoint_name", b"checkpoint_name", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "quiesce_status", b"quiesce_status", "start_timestamp", b"start_timestamp", "volumes", b"volumes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_backup_msg", b"_backup_msg", "_backup_name", b"_backup_name", "_checkpoint_name", b"_checkpoint_name", "_completed", b"_completed", "_failed", b"_failed", "_quiesce_status", b"_quiesce_status", "backup_msg", b"backup_msg", "backup_name", b"backup_name", "checkpoint_name", b"checkpoint_name", "completed", b"completed", "end_timestamp", b"end_timestamp", "failed", b"failed", "quiesce_status", b"quiesce_status", "start_timestamp", b"start_timestamp", "volumes", b"volumes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__backup_msg: _TypeAlias = _typing.Literal["backup_msg"]  # noqa: Y015
     _WhichOneofArgType__backup_msg: _TypeAlias = _typing.Literal["_backup_msg", b"_backup_msg"]  # noqa: Y015
@@ -1765,14 +1742,10 @@ class VirtualMachineInstanceBackupStatus(_message.Message):
     _WhichOneofArgType__checkpoint_name: _TypeAlias = _typing.Literal["_checkpoint_name", b"_checkpoint_name"]  # noqa: Y015
     _WhichOneofReturnType__completed: _TypeAlias = _typing.Literal["completed"]  # noqa: Y015
     _WhichOneofArgType__completed: _TypeAlias = _typing.Literal["_completed", b"_completed"]  # noqa: Y015
-    _WhichOneofReturnType__end_timestamp: _TypeAlias = _typing.Literal["end_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__end_timestamp: _TypeAlias = _typing.Literal["_end_timestamp", b"_end_timestamp"]  # noqa: Y015
     _WhichOneofReturnType__failed: _TypeAlias = _typing.Literal["failed"]  # noqa: Y015
     _WhichOneofArgType__failed: _TypeAlias = _typing.Literal["_failed", b"_failed"]  # noqa: Y015
     _WhichOneofReturnType__quiesce_status: _TypeAlias = _typing.Literal["quiesce_status"]  # noqa: Y015
     _WhichOneofArgType__quiesce_status: _TypeAlias = _typing.Literal["_quiesce_status", b"_quiesce_status"]  # noqa: Y015
-    _WhichOneofReturnType__start_timestamp: _TypeAlias = _typing.Literal["start_timestamp"]  # noqa: Y015
-    _WhichOneofArgType__start_timestamp: _TypeAlias = _typing.Literal["_start_timestamp", b"_start_timestamp"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__backup_msg) -> _WhichOneofReturnType__backup_msg | None: ...
     @_typing.overload
@@ -1782,13 +1755,9 @@ class VirtualMachineInstanceBackupStatus(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__completed) -> _WhichOneofReturnType__completed | None: ...
     @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__end_timestamp) -> _WhichOneofReturnType__end_timestamp | None: ...
-    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__failed) -> _WhichOneofReturnType__failed | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__quiesce_status) -> _WhichOneofReturnType__quiesce_status | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_timestamp) -> _WhichOneofReturnType__start_timestamp | None: ...
 
 Global___VirtualMachineInstanceBackupStatus: _TypeAlias = VirtualMachineInstanceBackupStatus  # noqa: Y015
 
