@@ -17,7 +17,12 @@ from vmi_converter.api import service_pb2, service_pb2_grpc
 from vmi_converter.server import metrics
 from vmi_converter.server.config import DEFAULT_LISTEN, ServerConfig, is_unix
 from vmi_converter.server.info import KUBEVIRT_COMMIT, version
-from vmi_converter.server.limits import LimitsInterceptor
+from vmi_converter.server.limits import (
+    ConcurrencyInterceptor,
+    ConcurrencyLimit,
+    LimitsInterceptor,
+    SlotReleasingExecutor,
+)
 from vmi_converter.server.logs import log
 from vmi_converter.server.observe import ObservingInterceptor
 from vmi_converter.server.service import ConverterService
@@ -39,6 +44,7 @@ SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Converter"].full_name
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # Threads for the plaintext health-only listener: probes are tiny and must never queue behind conversions.
 _HEALTH_THREADS = 2
+_REFUSING_THREADS = 2
 
 
 @dataclass
@@ -81,13 +87,19 @@ def _options(config: ServerConfig) -> list[tuple[str, int]]:
 def start(config: ServerConfig | None = None) -> Running:
     config = (config or ServerConfig()).validate()
     credentials = server_credentials(config)
-    # One thread per admitted call: with as many threads as the concurrency limit no call waits in a queue,
-    # and calls over the limit get RESOURCE_EXHAUSTED at once.
+    # One thread per admitted call, and a few to refuse calls over the limit at once while every admitted
+    # call is busy. The limit is ours, not gRPC's maximum_concurrent_rpcs (server.limits says why); the
+    # observing interceptor comes first so that refused calls are counted and logged.
+    limit = ConcurrencyLimit(config.max_concurrent_rpcs)
+    threads = config.max_concurrent_rpcs + _REFUSING_THREADS
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.max_concurrent_rpcs, thread_name_prefix="rpc"),
-        interceptors=[ObservingInterceptor(), LimitsInterceptor(config.max_stream_items)],
+        SlotReleasingExecutor(limit, max_workers=threads, thread_name_prefix="rpc"),
+        interceptors=[
+            ObservingInterceptor(),
+            ConcurrencyInterceptor(limit),
+            LimitsInterceptor(config.max_stream_items),
+        ],
         options=_options(config),
-        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     service_pb2_grpc.add_ConverterServicer_to_server(ConverterService(), server)
     health_servicer = health.HealthServicer()

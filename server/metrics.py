@@ -25,6 +25,11 @@ PREFIX = "vmi_converter"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 RPCS = Counter(f"{PREFIX}_rpcs", "Finished RPCs by method and status code.", ["method", "code"])
+REFUSED = Counter(
+    f"{PREFIX}_rpcs_refused",
+    "Calls refused by a limit (RESOURCE_EXHAUSTED): limit is concurrency or stream_items.",
+    ["method", "limit"],
+)
 RPC_SECONDS = Histogram(
     f"{PREFIX}_rpc_duration_seconds",
     "Time from an RPC's arrival to its status, by method.",

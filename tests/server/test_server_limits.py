@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import grpc
 import pytest
-from ops_harness import Feeder, captured_logs, convert_request, small_vmi, stream_item, wait_until
+from ops_harness import Feeder, captured_logs, convert_request, small_vmi, stream_item
+from prometheus_client import REGISTRY
 
 from vmi_converter.api import service_pb2, service_pb2_grpc
 from vmi_converter.server.app import Running, start
-from vmi_converter.server.config import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig
+from vmi_converter.server.config import DEFAULT_MAX_CONCURRENT_RPCS, DEFAULT_MAX_MESSAGE_BYTES, ServerConfig
 from vmi_converter.server.limits import (
     CANCELLED_MESSAGE,
     DEADLINE_MESSAGE,
+    ConcurrencyLimit,
+    SlotReleasingExecutor,
     bounded_items,
+    concurrency_limit_message,
     ensure_alive,
     stream_limit_message,
 )
 
 STREAM = "kubevirt.converter.v1.Converter/ConvertStream"
+CONVERT = "kubevirt.converter.v1.Converter/Convert"
 
 
 @pytest.fixture
@@ -114,7 +120,9 @@ def test_answer_over_the_limit_is_resource_exhausted(serving: Running) -> None:
 def test_calls_over_the_concurrency_limit_are_refused(serving: Running) -> None:
     channel, client = _client(serving)
     feeders = [Feeder(), Feeder()]
-    with channel:
+    labels = {"method": CONVERT, "limit": "concurrency"}
+    refused_before = REGISTRY.get_sample_value("vmi_converter_rpcs_refused_total", labels) or 0.0
+    with captured_logs() as logs, channel:
         streams = [client.ConvertStream(iter(feeder), timeout=30) for feeder in feeders]
         for number, (feeder, stream) in enumerate(zip(feeders, streams, strict=True)):
             feeder.send(stream_item("vm", f"s{number}"))
@@ -122,21 +130,77 @@ def test_calls_over_the_concurrency_limit_are_refused(serving: Running) -> None:
         with pytest.raises(grpc.RpcError) as raised:
             client.Convert(convert_request(), timeout=10)
         assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert raised.value.details() == "Concurrent RPC limit exceeded!"
+        assert raised.value.details() == concurrency_limit_message(2)
         for feeder, stream in zip(feeders, streams, strict=True):
             feeder.close()
             assert list(stream) == []
-        # Slots are freed when the streams end.
-        reply = wait_until(lambda: _try_convert(client), timeout=10)
+        # A stream's slot is free before its client learns that it ended: no waiting, no retry.
+        reply = client.Convert(convert_request(), timeout=10)
     assert reply.domain_xml.startswith("<domain")
+    assert REGISTRY.get_sample_value("vmi_converter_rpcs_refused_total", labels) == refused_before + 1
+    assert logs.one(method=CONVERT, code="RESOURCE_EXHAUSTED")["error"] == concurrency_limit_message(2)
+    refusals = [r for r in logs.records if getattr(r, "fields", {}).get("code") == "RESOURCE_EXHAUSTED"]
+    assert [r.levelname for r in refusals] == ["WARNING"]
 
 
-def _try_convert(client: service_pb2_grpc.ConverterStub) -> Any:
+# A client keeping exactly the limit of calls in flight, each thread starting its next call as soon
+# as it has its answer. CI runs 3,200 calls (gRPC's own limit refused about 1 in 400); the issue-18 figure:
+#   POLITE_CALLS=10000 .venv/bin/python -m pytest tests/server/test_server_limits.py -k never_refused  (~15 s)
+POLITE_CALLS = int(os.environ.get("POLITE_CALLS", "3200"))
+
+
+def test_a_client_within_the_concurrency_limit_is_never_refused() -> None:
+    """32 calls in flight against the default limit of 32: not one refusal.
+
+    Not a timing test: whatever the scheduling, a call's slot is free before its answer leaves the
+    server, so the client's next call always finds one."""
+    running = start(ServerConfig(listen=["127.0.0.1:0"]))
+    threads_count = DEFAULT_MAX_CONCURRENT_RPCS
+    codes: Counter[str] = Counter()
+    lock = threading.Lock()
+    per_thread = -(-POLITE_CALLS // threads_count)
+
+    def calls(client: service_pb2_grpc.ConverterStub) -> None:
+        for _ in range(per_thread):
+            try:
+                client.Info(service_pb2.InfoRequest(), timeout=60)
+                code = "OK"
+            except grpc.RpcError as err:
+                code = err.code().name
+            with lock:
+                codes[code] += 1
+
     try:
-        return client.Convert(convert_request(), timeout=10)
-    except grpc.RpcError as err:
-        assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        return None
+        channel, client = _client(running)
+        with channel:
+            threads = [threading.Thread(target=calls, args=(client,)) for _ in range(threads_count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        running.stop(0)
+    assert codes == {"OK": per_thread * threads_count}
+
+
+def test_a_slot_is_released_when_its_call_never_ran() -> None:
+    """An admitted call whose handler never runs (its client cancelled first) frees its slot with its task."""
+    limit = ConcurrencyLimit(1)
+    executor = SlotReleasingExecutor(limit, max_workers=1)
+    task_may_end = threading.Event()
+    try:
+        assert limit.admit() is not None
+        task = executor.submit(task_may_end.wait)  # gRPC submits the call's task, which claims the slot
+        assert limit.admit() is None  # the first call holds the only slot...
+        task_may_end.set()
+        task.result()  # ...until its task (which never called the handler) ends
+        assert limit.active == 0
+        assert limit.admit() is not None
+        assert limit.active == 1
+        limit.drop_unclaimed()  # admitted, then never submitted (gRPC refused it after the interceptors)
+        assert limit.active == 0
+    finally:
+        executor.shutdown()
 
 
 @pytest.mark.parametrize(
