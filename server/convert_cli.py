@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.server.carriers import vmis_in
-from vmi_converter.server.requests import check_context, json_vmi_warnings, load_document, load_documents, split_request
+from vmi_converter.server.decoder import decode_context, decode_parts, decode_vmi
+from vmi_converter.server.requests import load_document, load_documents, split_request
 
 # A batch this long shows its progress on a terminal.
 PROGRESS_FROM = 20
@@ -101,25 +102,28 @@ def _vmi_name(vmi: dict[str, Any], index: int) -> str:
 
 
 def read_context(name: str) -> dict[str, Any]:
-    """A ConverterContext file, or `vmi-converter context` output (its `context` member)."""
+    """A ConverterContext file, or `vmi-converter context` output (its `context` member).
+
+    Checked here so that a bad --context fails once, before any file; its warnings come with each file.
+    """
     document = load_document(read(name), "context")
     if isinstance(document, dict) and isinstance(document.get("context"), dict) and "descriptions" in document:
         document = document["context"]
-    return check_context(document, "context")
+    return decode_context(document)[0]
 
 
 def convert_item(item: Item, default_context: dict[str, Any], typical_host: bool) -> tuple[str, list[str]]:
-    """The domain XML and the warnings of one VMI."""
+    """The domain XML and the warnings of one VMI, decoded as the server decodes a request."""
     from vmi_converter.converter.pipeline import convert
     from vmi_converter.server.typical import convert_on_typical_host
 
-    warnings = json_vmi_warnings(item.vmi)
-    context = item.context or default_context
+    decoded = decode_parts(item.vmi, item.context or default_context)
+    warnings = decoded.warnings
     if typical_host:
-        result, assumptions = convert_on_typical_host(item.vmi, context)
+        result, assumptions = convert_on_typical_host(decoded.vmi, decoded.context)
         warnings += assumptions.warnings()
     else:
-        result = convert(item.vmi, context)
+        result = convert(decoded.vmi, decoded.context)
     return result.xml, warnings + result.warnings
 
 
@@ -128,9 +132,12 @@ def _convert(args: argparse.Namespace) -> int:
     if args.context:
         try:
             default_context = read_context(args.context)
-        except (OSError, ConversionError) as err:
+        except OSError as err:
             print(f"{args.context}: {err}", file=sys.stderr)
             return 2
+        except ConversionError as err:  # refused as the server refuses it
+            print(f"{args.context}: {err}", file=sys.stderr)
+            return 1
     if args.out_dir:
         return _batch(args.files, Path(args.out_dir), default_context, args.typical_host)
     if len(args.files) > 1:
@@ -233,7 +240,7 @@ def _context(args: argparse.Namespace) -> int:
         items = items_in(args.file, read(args.file))
         if len(items) != 1:
             raise ConversionError("", f"carries {len(items)} VMIs: give a file with one")
-        context, descriptions = needed_context(items[0].vmi)
+        context, descriptions = needed_context(decode_vmi(items[0].vmi)[0])
     except (OSError, ConversionError) as err:
         print(f"{args.file}: {err}", file=sys.stderr)
         return 1

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from vmi_converter.converter.common.errors import ConversionError
-from vmi_converter.server.requests import check_context, check_vmi, load_document, split_request
+from vmi_converter.server.decoder import decode_context, decode_flow_document, decode_parts
+from vmi_converter.server.requests import load_document, split_request
 
 
 def add_flow_commands(commands: Any) -> None:
@@ -26,7 +27,7 @@ def add_flow_commands(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mig.add_argument("file", metavar="FILE", help="a MigratableXMLRequest as YAML/JSON; - for stdin")
-    mig.set_defaults(run=lambda args: _flow(args.file, "migratable_xml"))
+    mig.set_defaults(run=lambda args: _flow(args.file, "MigratableXMLRequest", "migratable_xml"))
 
     hot = commands.add_parser(
         "hotplug-disk",
@@ -35,7 +36,7 @@ def add_flow_commands(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     hot.add_argument("file", metavar="FILE", help="a HotplugDiskRequest as YAML/JSON; - for stdin")
-    hot.set_defaults(run=lambda args: _flow(args.file, "hotplug_disk"))
+    hot.set_defaults(run=lambda args: _flow(args.file, "HotplugDiskRequest", "hotplug_disk"))
 
     why = commands.add_parser(
         "explain",
@@ -54,25 +55,20 @@ def _read(name: str) -> bytes:
     return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
-def _document(name: str) -> dict[str, Any]:
-    document = load_document(_read(name), "")
-    if not isinstance(document, dict):
-        raise ConversionError("", "expected a JSON/YAML object")
-    if "vmiJson" in document and "vmi" not in document:
-        document["vmi"] = load_document(document.pop("vmiJson"), "vmiJson")
-    document["vmi"] = check_vmi(document.get("vmi"), "vmi")
-    return document
-
-
-def _flow(name: str, flow: str) -> int:
-    """Run the function called `flow` of server/flows.py on the request in file `name`."""
+def _flow(name: str, request_type: str, flow: str) -> int:
+    """Run the function called `flow` of server/flows.py on the request in file `name`, decoded as the RPC
+    decodes a `request_type`; the decoder's warnings also on stderr, as `convert` prints them."""
+    from vmi_converter.api import service_pb2
     from vmi_converter.server import flows
 
     try:
-        response = getattr(flows, flow)(_document(name))
+        document, warnings = decode_flow_document(load_document(_read(name), ""), getattr(service_pb2, request_type))
+        response = getattr(flows, flow)(document, warnings)
     except (OSError, ConversionError) as err:
         print(f"{name}: {err}", file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(f"{name}: warning: {warning}", file=sys.stderr)
     print(json.dumps(response, indent=2))
     return 0
 
@@ -83,12 +79,15 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         vmi, context = split_request(load_document(_read(args.file), ""), "")
         if not context and args.context:
-            context = check_context(load_document(_read(args.context), "context"), "context")
+            context = decode_context(load_document(_read(args.context), "context"))[0]
+        decoded = decode_parts(vmi, context)
     except (OSError, ConversionError) as err:
         print(f"{args.file}: {err}", file=sys.stderr)
         return 1
+    for warning in decoded.warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     try:
-        explained = explain(vmi, context)
+        explained = explain(decoded.vmi, decoded.context)
     except ConversionError as err:  # the context itself was refused
         print(f"{args.file}: {err}", file=sys.stderr)
         return 1

@@ -10,36 +10,35 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 from vmi_converter.api import service_pb2
-from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.hotplug import hotplug_disk_from_request
 from vmi_converter.converter.migration import migratable_xml_from_request
+from vmi_converter.server.decoder import decode_flow_document
 from vmi_converter.server.protodict import message_to_dict
-from vmi_converter.server.requests import check_vmi, json_vmi_warnings, load_document
 
 FlowRequest: TypeAlias = service_pb2.MigratableXMLRequest | service_pb2.HotplugDiskRequest
 
 
-def request_document(request: FlowRequest) -> dict[str, Any]:
-    """The request as JSON with the VMI decoded in place of `vmiJson`."""
+def request_document(request: FlowRequest) -> tuple[dict[str, Any], list[str]]:
+    """The request as JSON with the VMI decoded in place of `vmiJson`, and the decoder's warnings."""
     document = message_to_dict(request)
-    from_json = "vmiJson" in document
-    if from_json:
-        document["vmi"] = load_document(request.vmi_json, "vmiJson")
-        del document["vmiJson"]
-    if "vmi" not in document:
-        raise ConversionError("vmi", "a VirtualMachineInstance is required (set vmi or vmiJson)")
-    document["vmi"] = check_vmi(document["vmi"], "vmi")
-    if from_json:
-        json_vmi_warnings(document["vmi"])  # types as the contract says; unknown fields do not matter here
-    return document
+    if "vmiJson" in document:
+        document["vmiJson"] = request.vmi_json  # the bytes, not message_to_dict's lossy text
+    return decode_flow_document(document, type(request), typed=True)
 
 
-def migratable_xml(document: dict[str, Any]) -> dict[str, Any]:
-    return migratable_xml_from_request(document)
+def migratable_xml(document: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    return _with_warnings(migratable_xml_from_request(document), warnings)
 
 
-def hotplug_disk(document: dict[str, Any]) -> dict[str, Any]:
-    return hotplug_disk_from_request(document)
+def hotplug_disk(document: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    return _with_warnings(hotplug_disk_from_request(document), warnings)
+
+
+def _with_warnings(answer: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """The decoder's warnings (unknown fields) first, then the flow's own."""
+    if warnings or answer.get("warnings"):
+        answer["warnings"] = warnings + answer.get("warnings", [])
+    return answer
 
 
 def not_ready_reason(request: service_pb2.HotplugDiskRequest, volume: str) -> str:

@@ -13,17 +13,50 @@ from vmi_converter.server.carriers import vmis_in
 from vmi_converter.server.subject import note_vmi
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+# Kubernetes objects are shallow (a VMI with managedFields is some 15 levels deep); deeper is hostile.
+MAX_DEPTH = 64
+
+
+def depth_error(field: str) -> ConversionError:
+    return ConversionError(field, f"document nested deeper than {MAX_DEPTH} levels")
+
+
+def check_depth(document: Any, field: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, without recursing (so no RecursionError)."""
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if not isinstance(value, dict | list):
+            continue
+        children = value.values() if isinstance(value, dict) else value
+        if depth >= MAX_DEPTH:
+            raise depth_error(field)
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 class _PlainYAMLLoader(yaml.SafeLoader):
     """Safe YAML without anchors/aliases: no Kubernetes object needs them, and
-    alias chains are how "billion laughs" documents blow up memory."""
+    alias chains are how "billion laughs" documents blow up memory. Nesting stops at MAX_DEPTH while
+    composing, before a deep document costs more than its first levels."""
+
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", event.start_mark)
-        return super().compose_node(parent, index)
+        # Scalars are levels too here; check_depth counts containers only, hence the + 1.
+        if self.depth > MAX_DEPTH + 1:
+            raise _TooDeep()
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(Exception):
+    pass
 
 
 def load_document(data: bytes | str, field: str) -> Any:
@@ -34,16 +67,28 @@ def load_document(data: bytes | str, field: str) -> Any:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as err:
         raise ConversionError(field, f"not UTF-8: {err}") from None
-    try:
-        document = json.loads(text)
-    except ValueError:
-        try:
-            document = yaml.load(text, Loader=_PlainYAMLLoader)
-        except yaml.YAMLError as err:
-            raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+    document = _parse(text, field)
+    check_depth(document, field)
     if _SURROGATE_ESCAPE.search(text):
         _refuse_lone_surrogates(document, field)
     return document
+
+
+def _parse(text: str, field: str) -> Any:
+    # Both parsers recurse once per level: a document thousands of levels deep exhausts the stack
+    # before check_depth could refuse it, and that is the same refusal.
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise depth_error(field) from None
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=_PlainYAMLLoader)
+    except (RecursionError, _TooDeep):
+        raise depth_error(field) from None
+    except yaml.YAMLError as err:
+        raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
 
 
 def load_documents(data: bytes, field: str) -> list[Any]:
@@ -54,9 +99,14 @@ def load_documents(data: bytes, field: str) -> list[Any]:
         if "expected a single document" not in err.message:
             raise
     try:
-        return [d for d in yaml.load_all(data.decode("utf-8"), Loader=_PlainYAMLLoader) if d is not None]
+        documents = [d for d in yaml.load_all(data.decode("utf-8"), Loader=_PlainYAMLLoader) if d is not None]
+    except (RecursionError, _TooDeep):
+        raise depth_error(field) from None
     except yaml.YAMLError as err:
         raise ConversionError(field, f"neither JSON nor YAML: {err}") from None
+    for document in documents:
+        check_depth(document, field)
+    return documents
 
 
 # JSON may escape UTF-16 halves ("\ud800"); alone they have no UTF-8 form and no answer could carry them.

@@ -16,17 +16,18 @@ from vmi_converter.converter.common.errors import ConversionError, HostProbeErro
 from vmi_converter.converter.explain import explain
 from vmi_converter.converter.pipeline import convert
 from vmi_converter.server import flows
+from vmi_converter.server.decoder import Decoded, decode_parts
 from vmi_converter.server.info import server_info
 from vmi_converter.server.protodict import message_to_dict
-from vmi_converter.server.requests import check_context, check_vmi, json_vmi_warnings, load_document
+from vmi_converter.server.requests import load_document
 
 log = logging.getLogger("vmi_converter.service")
 
 ConvertLike: TypeAlias = service_pb2.ConvertRequest | service_pb2.ConvertStreamRequest | service_pb2.ExplainRequest
 
 
-def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The VMI and context dicts of a Convert or ConvertStream request."""
+def decode(request: ConvertLike) -> Decoded:
+    """The VMI and context of a Convert, ConvertStream or Explain request, through the one decoder."""
     source = request.WhichOneof("source")
     if source == "vmi":
         vmi = message_to_dict(request.vmi)
@@ -34,16 +35,14 @@ def decode(request: ConvertLike) -> tuple[dict[str, Any], dict[str, Any]]:
         vmi = load_document(request.vmi_json, "vmiJson")
     else:
         raise ConversionError("vmi", "a VirtualMachineInstance is required (set vmi or vmiJson)")
-    context = message_to_dict(request.context) if request.HasField("context") else {}
-    return check_vmi(vmi, "vmi"), check_context(context, "context")
+    context = message_to_dict(request.context) if request.HasField("context") else None
+    return decode_parts(vmi, context, typed_vmi=source == "vmi", typed_context=True)
 
 
 def run(request: ConvertLike) -> tuple[str, list[str]]:
-    vmi, context = decode(request)
-    # A typed VMI was checked by protobuf's parser; a JSON one is checked against the same contract.
-    warnings = json_vmi_warnings(vmi) if request.WhichOneof("source") == "vmi_json" else []
-    result = convert(vmi, context)
-    return result.xml, warnings + result.warnings
+    decoded = decode(request)
+    result = convert(decoded.vmi, decoded.context)
+    return result.xml, decoded.warnings + result.warnings
 
 
 def invalid_argument(err: ConversionError) -> status_pb2.Status:
@@ -107,19 +106,20 @@ class ConverterService(service_pb2_grpc.ConverterServicer):
                 yield service_pb2.ConvertStreamResponse(id=request.id, domain_xml=xml, warnings=warnings)
 
     def MigratableXML(self, request: service_pb2.MigratableXMLRequest, context: grpc.ServicerContext) -> Any:
-        result = _answer(request.id, context, lambda: flows.migratable_xml(flows.request_document(request)))
+        result = _answer(request.id, context, lambda: flows.migratable_xml(*flows.request_document(request)))
         return json_format.ParseDict({**result, "id": request.id}, service_pb2.MigratableXMLResponse())
 
     def HotplugDisk(self, request: service_pb2.HotplugDiskRequest, context: grpc.ServicerContext) -> Any:
-        result = _answer(request.id, context, lambda: flows.hotplug_disk(flows.request_document(request)))
+        result = _answer(request.id, context, lambda: flows.hotplug_disk(*flows.request_document(request)))
         not_ready = [{"volume": v, "reason": flows.not_ready_reason(request, v)} for v in result.pop("notReady")]
         response = {**result, "id": request.id, "skippedNotReady": not_ready}
         return json_format.ParseDict(response, service_pb2.HotplugDiskResponse())
 
     def Explain(self, request: service_pb2.ExplainRequest, context: grpc.ServicerContext) -> Any:
         def explained() -> dict[str, Any]:
-            vmi, converter_context = decode(request)
-            return explain(vmi, converter_context).as_json()
+            decoded = decode(request)
+            explained = explain(decoded.vmi, decoded.context)
+            return {**explained.as_json(), "warnings": decoded.warnings + explained.warnings}
 
         result = _answer(request.id, context, explained)
         return json_format.ParseDict({**result, "id": request.id}, service_pb2.ExplainResponse())

@@ -53,7 +53,8 @@ def test_missing_vmi_is_invalid_argument() -> None:
 
 def test_cli_migratable_xml_prints_the_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "migration.yaml"
-    path.write_text(yaml.safe_dump(_request()))
+    # The CLI reads the request as the RPC does: in the contract's JSON names (`numa_cells`).
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(_request()).replace('"numaCells"', '"numa_cells"'))))
     assert main(["migratable-xml", str(path)]) == 0
     assert json.loads(capsys.readouterr().out) == migratable_xml_from_request(_request())
 
