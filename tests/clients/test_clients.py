@@ -442,3 +442,118 @@ def test_grpcurl_calls_reach_the_service(grpcurl: str, target: Target, method: s
     assert codes in (["Unimplemented"], ["InvalidArgument"]), proc.stderr
     # gRPC's own answer for a method no servicer has, as opposed to the servicer's own UNIMPLEMENTED.
     assert "Method not found" not in proc.stderr, proc.stderr
+
+
+# --- Kubernetes' JSON as kubectl prints it (issue 18) ----------------------------------------------
+# tests/data/kubectl: a running VMI (`kubectl get vmi -o json`: managedFields, ownerReferences, a full
+# status with `"lastProbeTime": null`) and its VM (`kubectl get vm -o json`: a template whose metadata
+# says `"creationTimestamp": null`). The running VMI gives KubeVirt's own domain for vm-cirros; the VM's
+# template gives the domain of the same template without its nulls. Every door is tried: grpcurl,
+# the Go client (JSON bytes and protojson-typed), Node, Python (dict and typed message) and the CLI.
+
+KUBECTL_DIR = REPO / "tests/data/kubectl"
+RUNNING_VMI = KUBECTL_DIR / "vmi-vm-cirros-running.json"
+KUBECTL_CONTEXT = KUBECTL_DIR / "context-vm-cirros.json"
+RUNNING_EXPECTED = "vm-cirros"  # KubeVirt's domain for this VMI
+
+
+def _vmi_of_vm(vm: dict[str, Any]) -> dict[str, Any]:
+    """The VMI a VM's template stands for, as `jq '.spec.template + {metadata: ...}'` would make it."""
+    template = vm["spec"]["template"]
+    names = {"name": vm["metadata"]["name"], "namespace": vm["metadata"]["namespace"]}
+    return {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachineInstance",
+        "metadata": {**template["metadata"], **names},
+        "spec": template["spec"],
+    }
+
+
+def _bare(document: Any) -> Any:
+    """The document without its nulls (what a hand-written VMI would say)."""
+    if isinstance(document, dict):
+        return {k: _bare(v) for k, v in document.items() if v is not None}
+    if isinstance(document, list):
+        return [_bare(v) for v in document]
+    return document
+
+
+@dataclass(frozen=True)
+class KubectlCase:
+    vmi: dict[str, Any]
+    expected: str  # the domain every door must give
+
+
+@pytest.fixture(scope="session", params=["running-vmi", "vm-template"])
+def kubectl_case(request: pytest.FixtureRequest) -> KubectlCase:
+    context = json.loads(KUBECTL_CONTEXT.read_text())
+    if request.param == "running-vmi":
+        running = json.loads(RUNNING_VMI.read_text())
+        assert running["status"]["conditions"][0]["lastProbeTime"] is None
+        return KubectlCase(running, expected_xml(RUNNING_EXPECTED))
+    vmi = _vmi_of_vm(json.loads((KUBECTL_DIR / "vm-cirros.json").read_text()))
+    assert vmi["metadata"]["creationTimestamp"] is None
+    from vmi_converter.converter.pipeline import convert
+
+    return KubectlCase(vmi, convert(_bare(vmi), context).xml)
+
+
+def _kubectl_request(case: KubectlCase, directory: Path) -> Path:
+    path = directory / "request.json"
+    path.write_text(json.dumps({"vmi": case.vmi, "context": json.loads(KUBECTL_CONTEXT.read_text())}))
+    return path
+
+
+def test_kubectl_documents_through_grpcurl(grpcurl: str, target: Target, kubectl_case: KubectlCase) -> None:
+    request = {"vmi": kubectl_case.vmi, "context": json.loads(KUBECTL_CONTEXT.read_text())}
+    proc = _grpcurl(grpcurl, target, f"{SERVICE}/Convert", data=json.dumps(request))
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert_same_domain(answer.get("domainXml") or answer["domain_xml"], kubectl_case.expected)
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["json", "protojson"])
+def test_kubectl_documents_through_go(
+    go_example: Path, target: Target, kubectl_case: KubectlCase, tmp_path: Path, typed: bool
+) -> None:
+    flags = ["-typed"] if typed else []
+    proc = _run([str(go_example), *flags, "-addr", target.grpc_uri, str(_kubectl_request(kubectl_case, tmp_path))])
+    assert proc.returncode == 0, proc.stderr
+    assert_same_domain(proc.stdout, kubectl_case.expected)
+
+
+def test_kubectl_documents_through_node(
+    node_example: tuple[str, dict[str, str]], target: Target, kubectl_case: KubectlCase, tmp_path: Path
+) -> None:
+    (tmp_path / "vmi.json").write_text(json.dumps(kubectl_case.vmi))
+    # The context carries the VMI too (virtualMachine): the Node client maps its nulls and timestamps.
+    context = {**json.loads(KUBECTL_CONTEXT.read_text()), "virtualMachine": kubectl_case.vmi}
+    (tmp_path / "context.json").write_text(json.dumps(context))
+    proc = _node(
+        node_example, "--addr", target.grpc_uri, "--context", str(tmp_path / "context.json"), str(tmp_path / "vmi.json")
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert_same_domain(proc.stdout, kubectl_case.expected)
+
+
+def test_kubectl_documents_through_python(target: Target, kubectl_case: KubectlCase) -> None:
+    from vmi_converter_client import Client
+
+    context = json.loads(KUBECTL_CONTEXT.read_text())
+    typed = json_format.ParseDict(kubectl_case.vmi, vmi_pb2.VirtualMachineInstance())
+    with Client(target.python) as client:
+        as_json = client.convert(kubectl_case.vmi, context=context)
+        as_message = client.convert(typed, context={**context, "virtualMachine": kubectl_case.vmi})
+    assert as_json.warnings == [] and as_message.warnings == []
+    assert_same_domain(as_json.domain_xml, kubectl_case.expected)
+    assert as_message.domain_xml == as_json.domain_xml
+
+
+def test_kubectl_documents_through_the_cli(kubectl_case: KubectlCase, tmp_path: Path) -> None:
+    (tmp_path / "vmi.json").write_text(json.dumps(kubectl_case.vmi))
+    proc = _run(
+        [sys.executable, "-m", "vmi_converter.server", "convert", "--context", str(KUBECTL_CONTEXT),
+         str(tmp_path / "vmi.json")]
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert_same_domain(proc.stdout, kubectl_case.expected)
