@@ -3,17 +3,26 @@ libvirt accepts, or INVALID_ARGUMENT naming the offending field (google.rpc.BadR
 
 Random and mutated VMIs and contexts (starting from the 43 reference requests) go through Convert, as
 JSON bytes (checked against the contract by the server) and, when protobuf can parse them, as typed
-messages. The server must never answer INTERNAL or UNKNOWN, never hang, and stay healthy.
-`FUZZ_EXAMPLES=5000 python -m pytest tests/server/test_fuzz.py` runs a larger, randomised campaign;
-CI runs a fixed, derandomised sample so a red build is reproducible.
+messages; deeply nested documents (JSON, YAML flow style) go through every RPC; the flows get mutated
+VMIs and wrong-typed requests. The server must never answer INTERNAL or UNKNOWN, never hang, and stay
+healthy. The CLI gets the same documents: it must exit 0 or 1 (never a traceback) and, for every
+request a typed context can carry, give exactly the server's answer (domain, message, warnings).
+`FUZZ_EXAMPLES=5000 python -m pytest tests/server/test_fuzz.py` runs a larger, randomised campaign
+(`FUZZ_TARGET=HOST:PORT` fuzzes a server started apart, e.g. to watch its memory; the number of
+requests sent is printed at the end); CI runs a fixed, derandomised sample so a red build is
+reproducible.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
+import itertools
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -30,6 +39,10 @@ from lxml import etree
 from server_harness import running_server
 
 from vmi_converter.api import context_pb2, service_pb2, service_pb2_grpc, vmi_pb2
+from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.server.cli import main
+from vmi_converter.server.decoder import decode_flow_document, decode_parts
+from vmi_converter.server.protodict import message_to_dict
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 CAMPAIGN = "FUZZ_EXAMPLES" in os.environ
@@ -90,12 +103,19 @@ def _mutated(draw: st.DrawFn, part: str) -> tuple[dict[str, Any], dict[str, Any]
     return request["vmi"], request["context"]
 
 
+SENT = itertools.count()  # requests sent to the server (next() is atomic under the GIL)
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[service_pb2_grpc.ConverterStub]:
-    with running_server() as target, grpc.insecure_channel(target) as channel:
+    external = os.environ.get("FUZZ_TARGET")
+    with contextlib.ExitStack() as stack:
+        target = external or stack.enter_context(running_server())
+        channel = stack.enter_context(grpc.insecure_channel(target))
         yield service_pb2_grpc.ConverterStub(channel)
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
+    print(f"\nfuzz: {next(SENT)} requests sent to the server")
 
 
 def _context_message(context: Any) -> context_pb2.ConverterContext | None:
@@ -107,6 +127,7 @@ def _context_message(context: Any) -> context_pb2.ConverterContext | None:
 
 def _call(client: service_pb2_grpc.ConverterStub, request: service_pb2.ConvertRequest) -> None:
     """The answer itself is checked: a domain for OK, the offending field for INVALID_ARGUMENT."""
+    next(SENT)
     try:
         response = client.Convert(request, timeout=30)
     except grpc.RpcError as err:
@@ -137,6 +158,17 @@ def _assert_a_domain(xml: str) -> None:
         return
     assert schema_errors(xml) == []
     assert libvirt_parse(xml).startswith("<domain ")
+
+
+def _answer(method: Any, request: Any) -> tuple[grpc.StatusCode, Any]:
+    """The status and the response (OK) or the details (an error); anything but OK/INVALID_ARGUMENT fails."""
+    next(SENT)
+    try:
+        response = method(request, timeout=30)
+    except grpc.RpcError as err:
+        assert err.code() in ALLOWED, f"{err.code()}: {err.details()}"
+        return err.code(), err.details()
+    return grpc.StatusCode.OK, response
 
 
 _settings = settings(
@@ -186,3 +218,155 @@ def _name_document(name: str) -> bytes:
 @given(raw=st.one_of(st.binary(max_size=64), st.text(max_size=12).map(_name_document)))
 def test_random_bytes(client: service_pb2_grpc.ConverterStub, raw: bytes) -> None:
     _call(client, service_pb2.ConvertRequest(vmi_json=raw))
+
+
+# --- nesting, nulls and wrong types in the context (issue 18) ------------------------------------
+
+
+@st.composite
+def _nested(draw: st.DrawFn) -> str:
+    """A document nested 1-200 levels (objects, lists or both), as JSON or YAML flow style."""
+    depth = draw(st.integers(min_value=1, max_value=200))
+    shapes = draw(st.lists(st.sampled_from(["object", "list"]), min_size=depth, max_size=depth))
+    yaml_flow = draw(st.booleans())
+    key = "a: " if yaml_flow else '"a": '
+    opening = "".join(("{" + key) if shape == "object" else "[" for shape in shapes)
+    closing = "".join("}" if shape == "object" else "]" for shape in reversed(shapes))
+    body = opening + draw(st.sampled_from(["1", "null", '"x"', "{}", "[]"])) + closing
+    return f"spec: {body}" if yaml_flow else body
+
+
+@settings(_settings, max_examples=EXAMPLES if "FUZZ_EXAMPLES" in os.environ else 100)  # 4 calls per example
+@given(text=_nested())
+def test_nested_documents_in_every_rpc(client: service_pb2_grpc.ConverterStub, text: str) -> None:
+    data = text.encode()
+    _answer(client.Convert, service_pb2.ConvertRequest(vmi_json=data))
+    _answer(client.Explain, service_pb2.ExplainRequest(vmi_json=data))
+    _answer(client.MigratableXML, service_pb2.MigratableXMLRequest(vmi_json=data, domain_xml="<domain/>"))
+    _answer(client.HotplugDisk, service_pb2.HotplugDiskRequest(vmi_json=data, domain_xml="<domain/>"))
+
+
+# Values a hand-written context gets wrong: quoted booleans and numbers, negatives, huge numbers, nulls.
+_wrong = st.one_of(
+    _scalars,
+    st.sampled_from(["false", "true", "-5", "big", "1e3", "", "0x10"]),
+    st.integers(min_value=-(2**65), max_value=2**65),
+    st.lists(_scalars, max_size=3),
+    st.dictionaries(_text, _scalars, max_size=2),
+)
+_CONTEXT_KEYS = sorted(
+    {f.json_name for f in context_pb2.ConverterContext.DESCRIPTOR.fields}
+    | {"architecure", "diskInfo", "memBalloonStatsPeriods"}  # misspelt: unknown keys
+)
+
+
+@st.composite
+def _wrong_context(draw: st.DrawFn) -> dict[str, Any]:
+    """A reference request whose context has a few keys set to wrong, null or odd values."""
+    request = copy.deepcopy(draw(st.sampled_from(REQUESTS)))
+    context = request["context"]
+    for key in draw(st.lists(st.sampled_from(_CONTEXT_KEYS), min_size=1, max_size=3)):
+        context[key] = draw(_wrong)
+    if draw(st.booleans()):  # a nested value too: disksInfo sizes, paths, diskFacts
+        volume = draw(_text)
+        fact = draw(st.sampled_from(["virtual-size", "actual-size", "format", "backing-filename"]))
+        context.setdefault("disksInfo", {})
+        if isinstance(context["disksInfo"], dict):
+            context["disksInfo"][volume] = {fact: draw(_wrong)}
+    return dict(request)
+
+
+def _cli(tmp: Path, command: str, document: Any, as_text: bool = False) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of the CLI on `document`; an exception escaping it fails the test."""
+    path = tmp / "request.json"
+    path.write_text(document if as_text else json.dumps(document))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([command, str(path)])
+    assert code in (0, 1), (code, err.getvalue())
+    return code, out.getvalue(), err.getvalue().replace(f"{path}: ", "")
+
+
+@pytest.fixture(scope="module")
+def cli_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz-cli")
+
+
+@_settings
+@given(request=st.one_of(_wrong_context(), _mutated("vmi").map(lambda c: {"vmi": c[0], "context": c[1]})))
+def test_cli_answers_as_the_server_does(
+    client: service_pb2_grpc.ConverterStub, cli_dir: Path, request: dict[str, Any]
+) -> None:
+    """Same request, same answer: the CLI's domain, message and warnings are the server's.
+
+    The CLI first reads the context as written (it must exit 0 or 1); then the context as the wire
+    carries it (Python's json_format lets a few odd values through, e.g. "" for a message), which must
+    give exactly the server's answer."""
+    _cli(cli_dir, "convert", request)
+    context_message = _context_message(request["context"])
+    if context_message is None:
+        return  # the wire cannot carry this context
+    wire_context = message_to_dict(context_message)
+    code, out, err = _cli(cli_dir, "convert", {"vmi": request["vmi"], "context": wire_context})
+    vmi_json = json.dumps(request["vmi"]).encode()
+    status, answer = _answer(client.Convert, service_pb2.ConvertRequest(vmi_json=vmi_json, context=context_message))
+    warnings = [line.removeprefix("warning: ") for line in err.split("\n") if line.startswith("warning: ")]
+    if status == grpc.StatusCode.OK:
+        assert (code, out, warnings) == (0, answer.domain_xml, list(answer.warnings)), err
+    else:
+        assert (code, out, err) == (1, "", f"{answer}\n")
+
+
+@_settings
+@given(
+    text=st.one_of(_nested(), _json.map(json.dumps), st.text(max_size=40)),
+    command=st.sampled_from(["convert", "explain", "migratable-xml", "hotplug-disk"]),
+)
+def test_cli_never_crashes(cli_dir: Path, text: str, command: str) -> None:
+    _cli(cli_dir, command, text, as_text=True)
+
+
+@st.composite
+def _flow_request(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A flow request: a mutated reference VMI, a domain, and a few wrong-typed or unknown fields."""
+    vmi, context = draw(_mutated("vmi"))
+    method = draw(st.sampled_from(["MigratableXML", "HotplugDisk"]))
+    document: dict[str, Any] = {"domainXml": draw(st.sampled_from(["<domain/>", "<domain></domain>", "<x/>", ""]))}
+    if method == "HotplugDisk":
+        document["context"] = context
+        document["volumes"] = draw(st.dictionaries(_text, st.dictionaries(st.sampled_from(
+            ["isBlock", "ready", "directIOSupported", "preallocated", "cbtOverlayPath", "bogus"]), _wrong,
+            max_size=3), max_size=2))
+    else:
+        document["sourceFacts"] = draw(st.dictionaries(st.sampled_from(["volumes", "targetVmiUid", "x"]), _wrong,
+                                                       max_size=2))
+        document["targetFacts"] = draw(st.dictionaries(st.sampled_from(
+            ["cpuSet", "topology", "namespace", "upgradeOrdinalIfaces", "mdevUuids"]), _wrong, max_size=2))
+    return method, {**document, "vmi": vmi}
+
+
+@_settings
+@given(case=_flow_request())
+def test_flow_requests(client: service_pb2_grpc.ConverterStub, cli_dir: Path, case: tuple[str, dict[str, Any]]) -> None:
+    method, document = case
+    _cli(cli_dir, "hotplug-disk" if method == "HotplugDisk" else "migratable-xml", document)
+    request_type = getattr(service_pb2, f"{method}Request")
+    vmi = document.pop("vmi")
+    try:
+        request = json_format.ParseDict(document, request_type())
+    except (json_format.ParseError, TypeError, ValueError):
+        return  # protobuf refuses it on the client
+    request.vmi_json = json.dumps(vmi).encode()
+    _answer(getattr(client, method), request)
+
+
+@_settings
+@given(document=_json, typed=st.booleans())
+def test_decoder_raises_only_conversion_errors(document: Any, typed: bool) -> None:
+    """The decoder on any JSON value: a decoded request or a ConversionError naming a field, nothing else."""
+    for vmi, context in ((document, None), ({"metadata": {}}, document), (document, document)):
+        with contextlib.suppress(ConversionError):
+            decode_parts(vmi, context, typed_context=typed)
+    for request_type in (service_pb2.MigratableXMLRequest, service_pb2.HotplugDiskRequest):
+        with contextlib.suppress(ConversionError):
+            decode_flow_document(document, request_type)
