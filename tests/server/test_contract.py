@@ -285,3 +285,24 @@ def test_flow_request_files_are_checked_against_their_message(
     code, out, err = _cli(tmp_path, capsys, "hotplug-disk", document)
     assert (code, err) == (0, "FILE: warning: contxt: unknown field, ignored\n")
     assert json.loads(out)["warnings"] == ["contxt: unknown field, ignored"]
+
+
+# --- a VirtualMachine as kubectl prints it -------------------------------------------------------
+
+
+def test_a_kubectl_vm_converts_alike_in_the_cli_and_the_server(
+    client: service_pb2_grpc.ConverterStub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kubectl get vm -o json` (managedFields, null timestamps in the template and the conditions) as a file
+    and as vmiJson: the same domain, no warnings."""
+    kubectl = Path(__file__).resolve().parents[1] / "data/kubectl"
+    vm, context = kubectl / "vm-cirros.json", kubectl / "context-vm-cirros.json"
+    assert json.loads(vm.read_text())["spec"]["template"]["metadata"]["creationTimestamp"] is None
+    assert main(["convert", "--context", str(context), str(vm)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    request = service_pb2.ConvertRequest(
+        vmi_json=vm.read_bytes(), context=json_format.Parse(context.read_text(), context_pb2.ConverterContext())
+    )
+    answer = client.Convert(request, timeout=30)
+    assert (answer.domain_xml, list(answer.warnings)) == (out, [])
