@@ -15,6 +15,7 @@ no out-of-range number reaches the domain XML.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ _QUANTITY_FIELDS = {"guest", "maxGuest", "pageSize", "capacity", "requests", "li
 F = FieldDescriptor
 _STRING, _BOOL = "a string", "a boolean"
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,30}")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$@:/.-]+")
 # Each integer type's range, as protobuf's parsers enforce it.
 _INTEGER_RANGES = {
     **dict.fromkeys((F.TYPE_INT32, F.TYPE_SINT32, F.TYPE_SFIXED32), (-(2**31), 2**31 - 1)),
@@ -119,7 +121,7 @@ def _check_message(value: Any, descriptor: Descriptor, path: str, unknown: list[
         raise ConversionError(path, f"expected an object, got {_kind(value)}")
     known = _fields(descriptor)
     for key, sub in value.items():
-        sub_path = f"{path}.{key}" if path else str(key)
+        sub_path = _member(path, str(key))
         spec = known.get(key)
         if spec is None:
             unknown.append(sub_path)
@@ -133,7 +135,7 @@ def _check_field(value: Any, spec: _Field, path: str, unknown: list[str]) -> Non
             raise ConversionError(path, f"expected an object, got {_kind(value)}")
         for key, item in value.items():
             if item is not None:
-                _check_single(item, spec.map_value, f'{path}["{key}"]', unknown)
+                _check_single(item, spec.map_value, f"{path}[{json.dumps(str(key))}]", unknown)
     elif spec.repeated:
         if not isinstance(value, list):
             raise ConversionError(path, f"expected a list, got {_kind(value)}")
@@ -150,6 +152,14 @@ def _check_single(value: Any, spec: _Field, path: str, unknown: list[str]) -> No
     expected = _scalar_problem(value, spec)
     if expected is not None:
         raise ConversionError(path, f"expected {expected}, got {_kind(value)}")
+
+
+def _member(path: str, key: str) -> str:
+    """`path.key`, or `path["key"]` (JSON-escaped) for a key that is not a plain name: a path in a
+    message or warning is one line, whatever an unknown key holds."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
 
 
 def _check_timestamp(value: Any, path: str) -> None:

@@ -306,3 +306,17 @@ def test_a_kubectl_vm_converts_alike_in_the_cli_and_the_server(
     )
     answer = client.Convert(request, timeout=30)
     assert (answer.domain_xml, list(answer.warnings)) == (out, [])
+
+
+def test_an_unknown_key_is_named_on_one_line(
+    client: service_pb2_grpc.ConverterStub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz campaign: a key holding a newline made a two-line CLI warning."""
+    vmi = copy.deepcopy(FEDORA["vmi"])
+    vmi["metadata"]["bad\nkey"] = 1
+    warning = 'metadata["bad\\nkey"]: unknown field, ignored'
+    code, _, err = _cli(tmp_path, capsys, "convert", {"vmi": vmi, "context": FEDORA["context"]})
+    assert (code, err) == (0, f"FILE: warning: {warning}\n")
+    context = json_format.ParseDict(FEDORA["context"], context_pb2.ConverterContext())
+    answer = client.Convert(service_pb2.ConvertRequest(vmi_json=json.dumps(vmi).encode(), context=context), timeout=30)
+    assert list(answer.warnings) == [warning]
