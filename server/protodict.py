@@ -22,6 +22,9 @@ _WELL_KNOWN_JSON = {
     "google.protobuf.Duration",
     "google.protobuf.Any",
 }
+# Typed `Any`: protobuf's stubs say MessageToDict returns a dict, and compiled code (mypyc) checks
+# that at run time, but a Timestamp or a Value renders as a string, a number or a list.
+_well_known_to_json: Any = json_format.MessageToDict
 _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 _BYTES = FieldDescriptor.TYPE_BYTES
 _ENUM = FieldDescriptor.TYPE_ENUM
@@ -35,7 +38,7 @@ def message_to_dict(message: Message) -> dict[str, Any]:
 
 def _convert(message: Message) -> Any:
     if message.DESCRIPTOR.full_name in _WELL_KNOWN_JSON:
-        return json_format.MessageToDict(message)
+        return _well_known_to_json(message)
     out: dict[str, Any] = {}
     for field, value in message.ListFields():
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
