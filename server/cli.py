@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from typing import Any
 
 from vmi_converter.server.config import (
@@ -26,10 +27,20 @@ from vmi_converter.server.convert_cli import add_convert_commands
 from vmi_converter.server.flow_cli import add_flow_commands
 from vmi_converter.server.logs import LEVELS
 
+# Exit codes: 0 done, 1 an input was refused, 2 a usage or configuration error, 3 a bug.
+INTERNAL_ERROR = 3
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except Exception:
+        # Not a refused input: say so apart from a rejection, with the traceback a bug report needs.
+        traceback.print_exc()
+        print("vmi-converter: internal error (a bug, not a problem with the input); "
+              "please report it with the traceback above", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:

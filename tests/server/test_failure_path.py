@@ -143,12 +143,16 @@ sys.exit(main(["convert", sys.argv[1]]))
 """
 
 
-def test_cli_crash_exits_non_zero_with_the_traceback() -> None:
+def test_cli_crash_exits_3_with_the_traceback() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _CLI_WITH_A_CRASHING_STAGE, str(EXPECTED_DIR / "golden-amd64.json")],
         cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=120, check=False,
     )
-    assert done.returncode == 1
+    assert done.returncode == 3  # not 1: that is a refused input
     assert done.stdout == ""
     assert done.stderr.startswith("Traceback (most recent call last):")
-    assert done.stderr.endswith("RuntimeError: planted failure\n")
+    assert done.stderr.endswith(
+        "RuntimeError: planted failure\n"
+        "vmi-converter: internal error (a bug, not a problem with the input); "
+        "please report it with the traceback above\n"
+    )
