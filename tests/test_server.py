@@ -210,13 +210,23 @@ def test_info_names_version_commit_and_api(target: str) -> None:
 
 
 def test_control_characters_in_a_value_are_invalid_argument(target: str) -> None:
-    """Found by tests/server/test_fuzz.py: a context string XML cannot carry used to be INTERNAL."""
+    """Found by tests/server/test_fuzz.py: a string XML cannot carry used to be INTERNAL, then a refusal
+    without a field; it is refused where it arrives, naming the field."""
     request = load_request(GOLDEN)
     request["context"]["smbios"] = {"manufacturer": "bell\u0007"}
     with stub(target) as client, pytest.raises(grpc.RpcError) as raised:
         client.Convert(convert_request(request))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert raised.value.details() == "value 'bell\\x07' contains characters XML cannot carry"
+    assert raised.value.details() == (
+        "context.smbios.manufacturer: value 'bell\\x07' contains characters XML cannot carry"
+    )
+    request = load_request(GOLDEN)
+    request["vmi"]["spec"]["domain"]["devices"]["disks"][0]["serial"] = "unit\u001f"
+    with stub(target) as client, pytest.raises(grpc.RpcError) as raised:
+        client.Convert(convert_request(request))
+    assert raised.value.details() == (
+        "spec.domain.devices.disks[0].serial: value 'unit\\x1f' contains characters XML cannot carry"
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from typing import Any
 from vmi_converter.converter.common import quantity
 from vmi_converter.converter.common.errors import ConversionError
 from vmi_converter.converter.common.vmi import JSON, devices, items, metadata, obj, spec
+from vmi_converter.converter.common.xml_chars import refuse_unencodable
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL = re.compile(f"^{_LABEL}$")
@@ -61,6 +62,7 @@ _ENUMS: tuple[tuple[str, frozenset[str]], ...] = (
 
 def validate_vmi(vmi: JSON) -> None:
     """Refuse names and values that would escape a path or reach the XML as something libvirt refuses."""
+    refuse_unencodable(vmi, "")
     meta = metadata(vmi)
     _check(meta.get("name"), "metadata.name", _DNS1123_SUBDOMAIN, 253, "a DNS-1123 subdomain")
     _check(meta.get("namespace"), "metadata.namespace", _DNS1123_LABEL, 63, "a DNS-1123 label")

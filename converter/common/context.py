@@ -15,6 +15,7 @@ from typing import Any
 
 from vmi_converter.converter.common.arch import AMD64, ARCHES, Arch
 from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.xml_chars import refuse_unencodable
 
 JSON = dict[str, Any]
 
@@ -211,6 +212,7 @@ def observed_context(ctx: Context, answer: Answer) -> Context:
 def context_from_dict(data: JSON | None) -> Context:
     """Build a Context from its JSON form; unknown keys are kept in `raw` only."""
     data = data or {}
+    refuse_unencodable(data, "context")
     arch_name = data.get("architecture") or AMD64
     if arch_name not in ARCHES:
         raise ConversionError(

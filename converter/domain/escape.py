@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 
 from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.xml_chars import INVALID_XML_CHARS as _INVALID_XML_CHARS
 
-_INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NEEDS_ATTR_ESCAPE = re.compile(r'[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _NEEDS_TEXT_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XMLValueError(ConversionError):
-    """A value from the request cannot be represented in XML (control characters).
+    """A value cannot be represented in XML (control characters).
 
-    Emission does not know which request field a value came from; the message quotes the value."""
+    The request's VMI and context are checked where they arrive (common/xml_chars.py, naming the field);
+    this is the last line for values the converter derived. Emission knows no field: the message quotes
+    the value."""
 
     def __init__(self, value: str) -> None:
         super().__init__("", f"value {value!r} contains characters XML cannot carry")
