@@ -24,7 +24,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from vmi_converter.api import context_pb2, vmi_pb2
-from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError, member_path
 
 # Free-form parts of the contract: anything goes below them.
 _OPAQUE = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
@@ -35,7 +35,6 @@ _QUANTITY_FIELDS = {"guest", "maxGuest", "pageSize", "capacity", "requests", "li
 F = FieldDescriptor
 _STRING, _BOOL = "a string", "a boolean"
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,30}")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$@:/.-]+")
 # Each integer type's range, as protobuf's parsers enforce it.
 _INTEGER_RANGES = {
     **dict.fromkeys((F.TYPE_INT32, F.TYPE_SINT32, F.TYPE_SFIXED32), (-(2**31), 2**31 - 1)),
@@ -121,7 +120,7 @@ def _check_message(value: Any, descriptor: Descriptor, path: str, unknown: list[
         raise ConversionError(path, f"expected an object, got {_kind(value)}")
     known = _fields(descriptor)
     for key, sub in value.items():
-        sub_path = _member(path, str(key))
+        sub_path = member_path(path, str(key))
         spec = known.get(key)
         if spec is None:
             unknown.append(sub_path)
@@ -154,12 +153,6 @@ def _check_single(value: Any, spec: _Field, path: str, unknown: list[str]) -> No
         raise ConversionError(path, f"expected {expected}, got {_kind(value)}")
 
 
-def _member(path: str, key: str) -> str:
-    """`path.key`, or `path["key"]` (JSON-escaped) for a key that is not a plain name: a path in a
-    message or warning is one line, whatever an unknown key holds."""
-    if _PLAIN_KEY.fullmatch(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key)}]"
 
 
 def _check_timestamp(value: Any, path: str) -> None:

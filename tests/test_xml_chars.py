@@ -16,7 +16,8 @@ from vmi_converter.converter.common.xml_chars import refuse_unencodable
         ({"a": {"b": ["ok", "x\x1f"]}}, "a.b[1]", "value 'x\\x1f' contains characters XML cannot carry"),
         ({"a": "lone \ud800"}, "a", "value 'lone \\ud800' contains characters XML cannot carry"),
         ({"a": "\ufffe"}, "a", "value '\\ufffe' contains characters XML cannot carry"),
-        ({"bad\x00key": 1}, "bad\x00key", "key 'bad\\x00key' contains characters XML cannot carry"),
+        ({"bad\x00key": 1}, '["bad\\u0000key"]', "key 'bad\\x00key' contains characters XML cannot carry"),
+        ({"": "\x1f"}, '[""]', "value '\\x1f' contains characters XML cannot carry"),
     ],
 )
 def test_refused_naming_the_path(document: dict[str, Any], field: str, message: str) -> None:

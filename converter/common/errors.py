@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from mypy_extensions import mypyc_attr
 
 
@@ -30,3 +33,14 @@ class HostProbeError(ConversionError):
     def __init__(self, field: str, message: str, subject: str) -> None:
         super().__init__(field, message)
         self.subject = subject
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$@:/.-]+")
+
+
+def member_path(path: str, key: str) -> str:
+    """`path.key`, or `path["key"]` (JSON-escaped) for a key that is not a plain name: a field path in a
+    message or warning is one line and names even an empty key, whatever the key holds."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from vmi_converter.converter.common.errors import ConversionError
+from vmi_converter.converter.common.errors import ConversionError, member_path
 
 INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The same characters as json.dumps escapes them: \b and \f for two of them, \uXXXX for the others.
@@ -32,7 +32,7 @@ def refuse_unencodable(document: Any, root: str) -> None:
             raise ConversionError(path, f"value {value!r} contains characters XML cannot carry")
         if isinstance(value, dict):
             for key, child in value.items():
-                child_path = f"{path}.{key}" if path else str(key)
+                child_path = member_path(path, str(key))
                 if INVALID_XML_CHARS.search(str(key)):
                     raise ConversionError(child_path, f"key {key!r} contains characters XML cannot carry")
                 pending.append((child, child_path))
