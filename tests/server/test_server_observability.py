@@ -149,6 +149,21 @@ def test_health_checks_log_at_debug_only(running: Running) -> None:
     "method", ["grpc.health.v1.Health/Watch", "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"]
 )
 def test_cancelled_health_or_reflection_stream_logs_at_debug(running: Running, method: str) -> None:
+    # Whether the server sees the cancellation or the end of a request stream first is a race inside
+    # gRPC (under load a reflection call sometimes ends OK): try a few calls until one is seen
+    # cancelled; every one of them must log at DEBUG.
+    codes = []
+    for _ in range(5):
+        code, level = _cancel_one(running, method)
+        assert level == logging.DEBUG
+        codes.append(code)
+        if code == "CANCELLED":
+            break
+    assert "CANCELLED" in codes
+
+
+def _cancel_one(running: Running, method: str) -> tuple[str, int]:
+    """Open `method`'s stream, cancel it, and return the logged code and log level."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -161,13 +176,10 @@ def test_cancelled_health_or_reflection_stream_logs_at_debug(running: Running, m
             call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(_open(ask, done), timeout=10)
         next(call)
         call.cancel()
-        # The request stream stays open until the server has logged the call: ending it first could let
-        # the server finish the call OK before the cancellation reaches it (seen once under load).
         line = logs.one(method=method)
         done.set()
-    assert line["code"] == "CANCELLED"
     [record] = [r for r in logs.records if getattr(r, "fields", {}).get("method") == method]
-    assert record.levelno == logging.DEBUG
+    return str(line["code"]), record.levelno
 
 
 def _open(first: object, done: threading.Event) -> Iterator[object]:
