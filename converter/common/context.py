@@ -233,10 +233,10 @@ def context_from_dict(data: JSON | None) -> Context:
             secure_loader=efi.get("secureLoader") is True,
             uses_firmware_auto_selection=efi.get("usesFirmwareAutoSelection") is True,
         )
-    for volume, facts in _map_of(_object)(data.get("diskFacts") or {}, "context.diskFacts").items():
+    for volume, probed in _map_of(_object)(data.get("diskFacts") or {}, "context.diskFacts").items():
         ctx.disk_facts[volume] = DiskFacts(
-            direct_io_supported=facts.get("directIOSupported"),
-            preallocated=facts.get("preallocated"),
+            direct_io_supported=probed.get("directIOSupported"),
+            preallocated=probed.get("preallocated"),
         )
     paths = data.get("paths")
     if paths:

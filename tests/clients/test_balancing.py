@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import test_clients
 from conftest import EXPECTED_DIR
-from test_clients import GO_IMPORT_PATH, REPO, _free_port, _wait_serving
+from test_clients import GO_IMPORT_PATH, REPO, _free_port, _wait_serving, go_build
 
 # The session fixtures building the Go example and installing the Node client, shared with test_clients.
 go_example = test_clients.go_example
@@ -182,25 +182,7 @@ def go_balance_check(go_example: Path) -> Path:
     package = gopath / "src" / Path(GO_IMPORT_PATH).parent / "balance-check"
     package.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "tests/clients/balance/main.go", package / "main.go")
-    binary = go_example.parent / "balance-check"
-    env = dict(
-        os.environ,
-        GO111MODULE="off",
-        GOPATH=f"{gopath}:/usr/share/gocode",
-        GOFLAGS="",
-        GOCACHE=os.environ.get("GOCACHE") or str(Path("/tmp") / "vmi-converter-go-cache"),
-    )
-    build = subprocess.run(
-        ["go", "build", "-o", str(binary), "."],
-        cwd=package,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert build.returncode == 0, f"go build failed:\n{build.stdout}{build.stderr}"
-    return binary
+    return go_build(gopath, package, ".", go_example.parent / "balance-check")
 
 
 def test_go_client_balances_and_retries(go_balance_check: Path, servers: tuple[Server, Server]) -> None:

@@ -192,17 +192,21 @@ def go_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     parent = root / "gopath/src" / Path(GO_IMPORT_PATH).parent
     parent.mkdir(parents=True)
     (parent / "go").symlink_to(REPO / "clients/go", target_is_directory=True)
-    binary = root / "vmi-convert"
+    return go_build(root / "gopath", parent / "go", "./cmd/vmi-convert", root / "vmi-convert")
+
+
+def go_build(gopath: Path, package_dir: Path, package: str, binary: Path) -> Path:
+    """`go build` in GOPATH mode against Debian's /usr/share/gocode (no module proxy needed)."""
     env = dict(
         os.environ,
         GO111MODULE="off",
-        GOPATH=f"{root / 'gopath'}:/usr/share/gocode",
+        GOPATH=f"{gopath}:/usr/share/gocode",
         GOFLAGS="",
         GOCACHE=os.environ.get("GOCACHE") or str(Path(tempfile.gettempdir()) / "vmi-converter-go-cache"),
     )
     build = subprocess.run(
-        [go, "build", "-o", str(binary), "./cmd/vmi-convert"],
-        cwd=parent / "go",
+        ["go", "build", "-o", str(binary), package],
+        cwd=package_dir,
         env=env,
         capture_output=True,
         text=True,
